@@ -1,0 +1,191 @@
+package dev.specdec.engine.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Key/value memory for many sequences in one tensor per model, so that a batch of sequences is a
+ * plain slice and one forward call serves all of them without copying any cache.
+ *
+ * <p>Layout: {@code storage [layers, 2 (k|v), slots, kvHeads, capacity, headDim]}. Rows of a slot are
+ * token positions; each {@link KvCache} owns one slot. Live caches always occupy slots
+ * {@code [0, live)}: releasing a cache moves the highest slot into the hole, so any batch of live
+ * caches sorted by slot is a contiguous range. Both the number of slots and the row capacity grow
+ * on demand (reallocate and copy, amortised by doubling).
+ */
+public final class KvCachePool implements AutoCloseable {
+    private final NDManager manager;
+    private final int layers;
+    private final int kvHeads;
+    private final int headDim;
+    private final int maxCapacity;
+    private NDArray storage;            // [layers, 2, slots, kvHeads, capacity, headDim]
+    private NDArray[] keyViews;         // storage[l, 0]: [slots, kvHeads, capacity, headDim]
+    private NDArray[] valueViews;       // storage[l, 1]: [slots, kvHeads, capacity, headDim]
+    private int slots;
+    private int capacity;
+    private final List<KvCache> live = new ArrayList<>();
+
+    public KvCachePool(NDManager parent, Device device, int layers, int kvHeads, int headDim,
+                       int initialSlots, int initialCapacity, int maxCapacity) {
+        this.manager = parent.newSubManager(device);
+        this.layers = layers;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.maxCapacity = maxCapacity;
+        this.slots = Math.max(1, initialSlots);
+        this.capacity = Math.max(16, Math.min(initialCapacity, maxCapacity));
+        allocate(slots, capacity, null);
+    }
+
+    private void allocate(int newSlots, int newCapacity, NDArray old) {
+        NDArray fresh = manager.zeros(new Shape(layers, 2, newSlots, kvHeads, newCapacity, headDim), DataType.FLOAT32);
+        if (old != null) {
+            long oldSlots = old.getShape().get(2);
+            long oldCap = old.getShape().get(4);
+            NDIndex region = new NDIndex().addAllDim(2).addSliceDim(0, oldSlots).addAllDim()
+                    .addSliceDim(0, oldCap).addAllDim();
+            fresh.set(region, old);
+            old.close();
+        }
+        if (keyViews != null) {
+            for (int l = 0; l < layers; l++) {
+                keyViews[l].close();
+                valueViews[l].close();
+            }
+        }
+        storage = fresh;
+        keyViews = new NDArray[layers];
+        valueViews = new NDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            keyViews[l] = storage.get(new NDIndex(l, 0));
+            valueViews[l] = storage.get(new NDIndex(l, 1));
+        }
+        // Growth can happen inside a forward call's NDScope: the pool's tensors must outlive it.
+        NDScope.unregister(storage);
+        NDScope.unregister(keyViews);
+        NDScope.unregister(valueViews);
+        slots = newSlots;
+        capacity = newCapacity;
+    }
+
+    /** A new empty cache in the next free slot. */
+    public synchronized KvCache allocate() {
+        if (live.size() == slots) {
+            allocate(slots * 2, capacity, storage);
+        }
+        KvCache cache = new KvCache(this, live.size());
+        live.add(cache);
+        return cache;
+    }
+
+    /** Frees a cache's slot, moving the highest live slot into it so live slots stay contiguous. */
+    synchronized void release(KvCache cache) {
+        int slot = cache.slot;
+        int last = live.size() - 1;
+        if (slot < 0 || live.get(slot) != cache) {
+            throw new IllegalStateException("cache does not belong to this pool");
+        }
+        if (slot != last) {
+            KvCache moved = live.get(last);
+            if (moved.length() > 0) {
+                NDIndex dst = new NDIndex().addAllDim(2).addIndices(slot).addAllDim().addSliceDim(0, moved.length());
+                NDIndex src = new NDIndex().addAllDim(2).addIndices(last).addAllDim().addSliceDim(0, moved.length());
+                try (NDArray rows = storage.get(src)) {
+                    storage.set(dst, rows);
+                }
+            }
+            moved.slot = slot;
+            live.set(slot, moved);
+        }
+        live.remove(last);
+        cache.slot = -1;
+    }
+
+    /** Grows the row capacity so that every slot can hold {@code rows} rows. */
+    public synchronized void ensureCapacity(int rows) {
+        if (rows <= capacity) {
+            return;
+        }
+        if (rows > maxCapacity) {
+            throw new IllegalArgumentException("sequence of " + rows + " tokens exceeds the context of "
+                    + maxCapacity + " tokens");
+        }
+        int next = capacity;
+        while (next < rows) {
+            next *= 2;
+        }
+        allocate(slots, Math.min(next, maxCapacity), storage);
+    }
+
+    NDArray keys(int layer) {
+        return keyViews[layer];
+    }
+
+    NDArray values(int layer) {
+        return valueViews[layer];
+    }
+
+    NDArray storage() {
+        return storage;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int slots() {
+        return slots;
+    }
+
+    public int liveCount() {
+        return live.size();
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public int maxCapacity() {
+        return maxCapacity;
+    }
+
+    /** Bytes held by the pool's tensor (all slots, full capacity). */
+    public long allocatedBytes() {
+        return storage.getShape().size() * 4L;
+    }
+
+    /** Bytes of the rows in use by live caches. */
+    public long usedBytes() {
+        long rows = 0;
+        for (KvCache c : live) {
+            rows += c.length();
+        }
+        return rows * 2L * layers * kvHeads * headDim * 4L;
+    }
+
+    @Override
+    public synchronized void close() {
+        for (KvCache c : live) {
+            c.slot = -1;
+        }
+        live.clear();
+        manager.close();
+    }
+}
