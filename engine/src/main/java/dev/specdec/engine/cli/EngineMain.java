@@ -9,7 +9,7 @@ import java.nio.file.NoSuchFileException;
 
 /** The engine's commands on their own (the job module's {@code specdec} command adds the Flink ones). */
 @Command(name = "specdec-engine", mixinStandardHelpOptions = true,
-        subcommands = {GenerateCommand.class, TrainBaseCommand.class})
+        subcommands = {GenerateCommand.class, TrainBaseCommand.class, BenchEngineCommand.class})
 public final class EngineMain {
 
     public static void main(String[] args) {

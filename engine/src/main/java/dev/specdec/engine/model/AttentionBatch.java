@@ -21,6 +21,7 @@ final class AttentionBatch {
     final int keyLength;      // Lk = max over the batch of (cached rows + T)
     final int firstSlot;      // the batch reads slots [firstSlot, firstSlot + B) when contiguous
     final NDArray slotGather; // [B] slot ids when the batch is not a contiguous slot range, else null
+    private final NDIndex gatherIndex;
     final NDArray cos;        // [B, T, 1, headDim]
     final NDArray sin;        // [B, T, 1, headDim]
     final NDArray mask;       // [B, 1, group * T, Lk], 0 or -inf
@@ -64,6 +65,7 @@ final class AttentionBatch {
             }
             slotGather = tmp.create(slots);
         }
+        gatherIndex = slotGather == null ? null : new NDIndex("{}", slotGather);
 
         float[] cosData = new float[batch * t * headDim];
         float[] sinData = new float[batch * t * headDim];
@@ -114,6 +116,6 @@ final class AttentionBatch {
             return Ops.slice(bySlot, 2, 0, keyLength);
         }
         NDArray rows = Ops.slice(layerKv, 2, 0, keyLength);
-        return rows.get(new NDIndex("{}", slotGather));
+        return Ops.indexGet(rows, gatherIndex);
     }
 }

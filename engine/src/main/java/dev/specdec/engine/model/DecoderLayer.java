@@ -85,8 +85,8 @@ public final class DecoderLayer {
 
     /** x / sqrt(mean(x^2) + eps) over the last axis (the gain is folded into the next projection). */
     static NDArray rmsNormalize(NDArray x, NDArray eps) {
-        NDArray ms = x.square().mean(new int[] {-1}, true);
-        return x.div(ms.add(eps).sqrt());
+        NDArray ms = Ops.meanLastAxis(Ops.square(x));
+        return Ops.div(x, Ops.sqrt(Ops.add(ms, eps)));
     }
 
     /**
@@ -105,8 +105,8 @@ public final class DecoderLayer {
 
         NDArray newK = Ops.reshape(Ops.slice(rotated, 2, numHeads, numHeads + kvHeads), b * t, kvHeads, headDim);
         NDArray newV = Ops.reshape(Ops.slice(qkv, 2, numHeads + kvHeads, numHeads + 2L * kvHeads), b * t, kvHeads, headDim);
-        pool.keys(layer).set(ab.write, newK);
-        pool.values(layer).set(ab.write, newV);
+        Ops.indexPut(pool.keys(layer), ab.write, newK);
+        Ops.indexPut(pool.values(layer), ab.write, newV);
 
         // Queries grouped by their KV head: [B, kvHeads, group * T, headDim] (row = g * T + t).
         NDArray q = Ops.slice(rotated, 2, 0, numHeads);

@@ -58,12 +58,13 @@ public final class LlamaModel implements AutoCloseable {
             long h = c.hiddenSize;
             NDArray embed = r.read(manager, p + "embed_tokens.weight", c.vocabSize, h);
             NDArray lmHead;
-            if (r.has("lm_head.weight")) {
+            if (r.has("lm_head.weight") && !c.tieWordEmbeddings) {
                 lmHead = r.read(manager, "lm_head.weight", c.vocabSize, h);
-            } else if (c.tieWordEmbeddings || !r.has("lm_head.weight")) {
+            } else if (c.tieWordEmbeddings) {
                 lmHead = embed;
             } else {
-                throw new ModelFormatException("tensor lm_head.weight is missing from the checkpoint");
+                throw new ModelFormatException("tensor lm_head.weight is missing from the checkpoint"
+                        + " (config.json says tie_word_embeddings is false)");
             }
             NDArray norm = r.read(manager, p + "norm.weight", h);
             NDArray eps = manager.create((float) c.rmsNormEps);
@@ -190,8 +191,11 @@ public final class LlamaModel implements AutoCloseable {
         for (int i = 0; i < rows.length; i++) {
             rows[i] = i * t + realSteps[i] - 1;
         }
+        if (b == 1 && t == 1) {
+            return Ops.reshape(hidden, 1, hidden.getShape().get(2));
+        }
         NDArray flat = Ops.reshape(hidden, b * t, hidden.getShape().get(2));
-        return flat.get(new ai.djl.ndarray.index.NDIndex("{}", tmp.create(rows)));
+        return Ops.indexGet(flat, new ai.djl.ndarray.index.NDIndex("{}", tmp.create(rows)));
     }
 
     public NDManager manager() {

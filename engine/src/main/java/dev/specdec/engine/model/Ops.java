@@ -12,7 +12,14 @@ import ai.djl.pytorch.jni.JniUtils;
  * forward pass uses these thin wrappers instead. Results attach to the first operand's manager.
  */
 public final class Ops {
+    /** Native calls made through this class (read by the engine benchmark; approximate under threads). */
+    private static long calls;
+
     private Ops() {
+    }
+
+    public static long calls() {
+        return calls;
     }
 
     private static PtNDArray pt(NDArray a) {
@@ -21,61 +28,112 @@ public final class Ops {
 
     /** {@code x @ w^T + b} (PyTorch {@code linear}); {@code b} may be null. */
     public static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        calls++;
         return JniUtils.linear(pt(x), pt(w), b == null ? null : pt(b));
     }
 
     public static NDArray matmul(NDArray a, NDArray b) {
+        calls++;
         return JniUtils.matmul(pt(a), pt(b));
     }
 
     public static NDArray reshape(NDArray a, long... shape) {
+        calls++;
         return JniUtils.reshape(pt(a), shape);
     }
 
     public static NDArray permute(NDArray a, long... dims) {
+        calls++;
         return JniUtils.permute(pt(a), dims);
     }
 
     public static NDArray transpose(NDArray a, long d0, long d1) {
+        calls++;
         return JniUtils.transpose(pt(a), d0, d1);
     }
 
     /** View of {@code a} restricted to {@code [start, end)} along {@code dim}. */
     public static NDArray slice(NDArray a, long dim, long start, long end) {
+        calls++;
         return JniUtils.slice(pt(a), dim, start, end, 1);
     }
 
     public static NDArray add(NDArray a, NDArray b) {
+        calls++;
         return JniUtils.add(pt(a), pt(b));
     }
 
     public static NDArray mul(NDArray a, NDArray b) {
+        calls++;
         return JniUtils.mul(pt(a), pt(b));
     }
 
     /** {@code a += b} in place. */
     public static void addInPlace(NDArray a, NDArray b) {
+        calls++;
         JniUtils.addi(pt(a), pt(b));
     }
 
     /** {@code a *= b} in place. */
     public static void mulInPlace(NDArray a, NDArray b) {
+        calls++;
         JniUtils.muli(pt(a), pt(b));
     }
 
     public static NDArray softmax(NDArray a, long dim) {
+        calls++;
         return JniUtils.softmax(pt(a), dim, DataType.FLOAT32);
     }
 
     public static NDArray sigmoid(NDArray a) {
+        calls++;
         return JniUtils.sigmoid(pt(a));
     }
 
     public static NDArray embedding(NDArray ids, NDArray table) {
+        calls++;
         return JniUtils.embedding(pt(ids), pt(table), false);
     }
 
+    public static NDArray square(NDArray a) {
+        calls++;
+        return JniUtils.square(pt(a));
+    }
+
+    public static NDArray meanLastAxis(NDArray a) {
+        calls++;
+        return JniUtils.mean(pt(a), -1, true);
+    }
+
+    public static NDArray sqrt(NDArray a) {
+        calls++;
+        return JniUtils.sqrt(pt(a));
+    }
+
+    public static NDArray div(NDArray a, NDArray b) {
+        calls++;
+        return JniUtils.div(pt(a), pt(b));
+    }
+
+    /** {@code target[index] = value} in place (advanced indexing), as PyTorch {@code index_put_}. */
+    public static void indexPut(NDArray target, ai.djl.ndarray.index.NDIndex index, NDArray value) {
+        calls++;
+        JniUtils.indexAdvPut(pt(target), index, pt(value));
+    }
+
+    /** {@code a[index]} with advanced (tensor) indices: a copy. */
+    public static NDArray indexGet(NDArray a, ai.djl.ndarray.index.NDIndex index) {
+        calls++;
+        return JniUtils.indexAdv(pt(a), index, (ai.djl.pytorch.engine.PtNDManager) a.getManager());
+    }
+
+    public static NDArray argmaxLastAxis(NDArray a) {
+        calls++;
+        return JniUtils.argMax(pt(a), -1, false);
+    }
+
     public static NDArray cat(long dim, NDArray... parts) {
+        calls++;
         PtNDArray[] p = new PtNDArray[parts.length];
         for (int i = 0; i < parts.length; i++) {
             p[i] = pt(parts[i]);
