@@ -91,6 +91,20 @@ public final class CheckpointReader implements AutoCloseable {
         }
     }
 
+    /** Opens one safetensors file (e.g. a drafter's {@code draft.safetensors}). */
+    public static CheckpointReader openFile(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFormatException("no safetensors file at " + file);
+        }
+        CheckpointReader r = new CheckpointReader();
+        SafetensorsFile f = SafetensorsFile.open(file);
+        r.files.add(f);
+        for (String name : f.tensors().keySet()) {
+            r.byName.put(name, f);
+        }
+        return r;
+    }
+
     public boolean has(String name) {
         return byName.containsKey(name);
     }

@@ -184,7 +184,7 @@ public final class LlamaModel implements AutoCloseable {
         return ids;
     }
 
-    private static NDArray lastRows(NDArray hidden, int[] realSteps, NDManager tmp) {
+    static NDArray lastRows(NDArray hidden, int[] realSteps, NDManager tmp) {
         long b = realSteps.length;
         long t = hidden.getShape().get(1);
         long[] rows = new long[realSteps.length];

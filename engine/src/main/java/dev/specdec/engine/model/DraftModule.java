@@ -1,0 +1,131 @@
+package dev.specdec.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import dev.specdec.engine.io.CheckpointReader;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The draft module of EAGLE-1 and the CTC-drafter: {@code z = fc([E(x_{t+1}) ; h_t])} (2H -> H, with
+ * bias), then one LLaMA decoder layer without input norm (RoPE at absolute positions, causal, its
+ * own KV cache), no final norm; the output {@code f_t} predicts the base's next hidden state and
+ * the base model's LM head (shared, frozen) turns it into draft logits.
+ *
+ * <p>Weights use the EAGLE-1 / CTC-drafter tensor names ({@code fc.weight}, {@code fc.bias},
+ * {@code layers.0.self_attn.q_proj.weight}, ..., {@code layers.0.post_attention_layernorm.weight},
+ * optionally {@code embed_tokens.weight}), so published drafters of that layout load.
+ */
+public final class DraftModule implements AutoCloseable {
+    public final ModelConfig config;      // the draft layer's architecture
+    private final LlamaModel base;
+    private final NDManager manager;
+    private final NDArray fcWeight;       // [H, 2H]
+    private final NDArray fcBias;         // [H] or null
+    private final NDArray embed;          // [V, H]
+    private final DecoderLayer layer;
+
+    private DraftModule(ModelConfig config, LlamaModel base, NDManager manager, NDArray fcWeight, NDArray fcBias,
+                        NDArray embed, DecoderLayer layer) {
+        this.config = config;
+        this.base = base;
+        this.manager = manager;
+        this.fcWeight = fcWeight;
+        this.fcBias = fcBias;
+        this.embed = embed;
+        this.layer = layer;
+    }
+
+    /**
+     * Loads a draft module for {@code base} from a safetensors file. The draft layer's architecture
+     * comes from {@code config.json} beside the file when there is one, else from the base model.
+     */
+    public static DraftModule load(Path weights, LlamaModel base) throws IOException {
+        Path cfg = weights.toAbsolutePath().getParent().resolve("config.json");
+        ModelConfig config = Files.isRegularFile(cfg) ? ModelConfig.load(cfg.getParent()) : base.config;
+        if (config.hiddenSize != base.config.hiddenSize) {
+            throw new ModelFormatException("drafter hidden size " + config.hiddenSize + " differs from the base model's "
+                    + base.config.hiddenSize);
+        }
+        NDManager manager = base.manager().newSubManager();
+        try (CheckpointReader r = CheckpointReader.openFile(weights)) {
+            String p = r.has("model.fc.weight") ? "model." : "";
+            long h = config.hiddenSize;
+            NDArray fcW = r.read(manager, p + "fc.weight", h, 2 * h);
+            NDArray fcB = r.has(p + "fc.bias") ? r.read(manager, p + "fc.bias", h) : null;
+            NDArray embed = r.has(p + "embed_tokens.weight")
+                    ? r.read(manager, p + "embed_tokens.weight", base.config.vocabSize, h) : base.embeddings();
+            NDArray eps = manager.create((float) config.rmsNormEps);
+            NDArray rot = LlamaModel.rotateHalfMatrix(manager, config.headDim);
+            DecoderLayer layer;
+            try (NDManager tmp = manager.newSubManager()) {
+                layer = LlamaModel.readLayer(config, r, tmp, p + "layers.0.", eps, rot, false);
+                layer.attachTo(manager);
+            }
+            return new DraftModule(config, base, manager, fcW, fcB, embed, layer);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** A cache pool for the draft layer (one layer). */
+    public KvCachePool newCachePool(int slots, int initialRows) {
+        return new KvCachePool(manager, base.device(), 1, config.numKvHeads, config.headDim, slots, initialRows,
+                base.config.maxPositions + 64);
+    }
+
+    /**
+     * Runs draft positions for a batch: {@code hidden [B, T, H]} are the input states (base hidden
+     * states, or the draft's own outputs along a chain), {@code inputs} give each sequence's next tokens,
+     * positions and draft cache (padded to T). Appends to the draft caches. Returns draft outputs
+     * {@code f} as {@code hidden} and LM-head logits per {@code mode}.
+     */
+    public ForwardOutput forward(NDArray hidden, List<SequenceInput> inputs, ForwardOutput.LogitsMode mode) {
+        KvCachePool pool = inputs.get(0).cache().pool();
+        NDManager out = manager.newSubManager();
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            AttentionBatch ab = new AttentionBatch(out, inputs, config.rope, config.headDim, config.groupSize(),
+                    0, pool);
+            int[] ids = new int[ab.batch * ab.steps];
+            for (int b = 0; b < ab.batch; b++) {
+                int[] t = inputs.get(b).tokens();
+                System.arraycopy(t, 0, ids, b * ab.steps, t.length);
+            }
+            NDArray e = Ops.embedding(out.create(ids, new Shape(ab.batch, ab.steps)), embed);   // [B, T, H]
+            NDArray x = Ops.linear(Ops.cat(2, e, hidden), fcWeight, fcBias);                     // [B, T, H]
+            layer.forward(x, ab, pool, 0);
+            for (SequenceInput s : inputs) {
+                s.cache().setLength(s.cache().length() + s.tokens().length);
+            }
+            NDArray logits = switch (mode) {
+                case ALL -> Ops.linear(x, base.lmHead(), null);
+                case LAST -> Ops.linear(LlamaModel.lastRows(x, ab.realSteps, out), base.lmHead(), null);
+                case NONE -> null;
+            };
+            NDScope.unregister(x);
+            if (logits != null) {
+                NDScope.unregister(logits);
+            }
+            return new ForwardOutput(out, x, logits, ab.batch, ab.steps);
+        } catch (RuntimeException ex) {
+            out.close();
+            throw ex;
+        }
+    }
+
+    public LlamaModel base() {
+        return base;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
