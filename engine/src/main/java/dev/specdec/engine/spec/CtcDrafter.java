@@ -1,0 +1,166 @@
+package dev.specdec.engine.spec;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import dev.specdec.engine.generate.SequenceState;
+import dev.specdec.engine.model.DraftModule;
+import dev.specdec.engine.model.ForwardOutput;
+import dev.specdec.engine.model.KvCache;
+import dev.specdec.engine.model.KvCachePool;
+import dev.specdec.engine.model.Ops;
+import dev.specdec.engine.model.SequenceInput;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The CTC-drafter's (and EAGLE-1's) drafting: the draft module consumes the pairs (base hidden state,
+ * next token) of all newly accepted positions, then runs a few single-token steps along its own
+ * top-1 chain (feeding back its output and the chosen token); each step yields one depth list.
+ * Chain rows are scratch: the draft cache keeps only positions the base model accepted.
+ */
+public final class CtcDrafter implements Drafter {
+    private final DraftModule module;
+    private final KvCachePool pool;
+    private final int depth;
+    private final int width;
+    private final String name;
+
+    /** Per-sequence state: the draft cache (one row per accepted position) and the current lists. */
+    static final class State implements AutoCloseable {
+        KvCache cache;
+        DepthLists lists;
+
+        @Override
+        public void close() {
+            if (cache != null) {
+                cache.close();
+                cache = null;
+            }
+        }
+    }
+
+    public CtcDrafter(DraftModule module, int maxBatch, int depth, int width, String name) {
+        this.module = module;
+        this.pool = module.newCachePool(maxBatch, 256);
+        this.depth = depth;
+        this.width = width;
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int depth() {
+        return depth;
+    }
+
+    public DraftModule module() {
+        return module;
+    }
+
+    @Override
+    public void prefill(List<SequenceState> seqs, NDArray promptHidden) {
+        List<SequenceInput> inputs = new ArrayList<>();
+        for (SequenceState s : seqs) {
+            State st = new State();
+            st.cache = pool.allocate();
+            s.draftState = st;
+            int[] prompt = s.prompt();
+            int[] next = new int[prompt.length];
+            System.arraycopy(prompt, 1, next, 0, prompt.length - 1);
+            next[prompt.length - 1] = s.generatedAt(0);
+            inputs.add(SequenceInput.causal(st.cache, next));
+        }
+        draft(seqs, promptHidden, inputs);
+    }
+
+    @Override
+    public void advance(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens) {
+        List<SequenceInput> inputs = new ArrayList<>();
+        for (int b = 0; b < seqs.size(); b++) {
+            inputs.add(SequenceInput.causal(((State) seqs.get(b).draftState).cache, nextTokens[b]));
+        }
+        draft(seqs, pathHidden, inputs);
+    }
+
+    /** Consumes the new pairs, then walks the top-1 chain to fill {@code depth} lists per sequence. */
+    private void draft(List<SequenceState> seqs, NDArray hidden, List<SequenceInput> inputs) {
+        int b = seqs.size();
+        int[][][] ids = new int[b][depth][];
+        float[][][] lps = new float[b][depth][];
+        int[] stable = new int[b];
+        int[] lastPos = new int[b];
+        for (int i = 0; i < b; i++) {
+            stable[i] = inputs.get(i).cache().length() + inputs.get(i).tokens().length;
+            lastPos[i] = stable[i] - 1;
+        }
+        ForwardOutput out = null;
+        try (NDManager scratch = module.base().manager().newSubManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            out = module.forward(hidden, inputs, ForwardOutput.LogitsMode.LAST);
+            NDArray logits = out.logits;                                                    // [B, V]
+            NDArray f = lastRowsOf(out, inputs, scratch);                                   // [B, 1, H]
+            for (int d = 0; d < depth; d++) {
+                TopK top = TopK.of(logits, width);
+                for (int i = 0; i < b; i++) {
+                    ids[i][d] = top.ids[i];
+                    lps[i][d] = top.logProbs[i];
+                }
+                if (d == depth - 1) {
+                    break;
+                }
+                List<SequenceInput> chain = new ArrayList<>(b);
+                for (int i = 0; i < b; i++) {
+                    chain.add(new SequenceInput(inputs.get(i).cache(), new int[] {top.ids[i][0]},
+                            new int[] {lastPos[i] + 1 + d}, null));
+                }
+                ForwardOutput step = module.forward(f, chain, ForwardOutput.LogitsMode.LAST);
+                out.close();   // f and logits of the previous step are consumed
+                out = step;
+                logits = step.logits;
+                f = step.hidden;
+            }
+        } finally {
+            if (out != null) {
+                out.close();
+            }
+            for (int i = 0; i < b; i++) {
+                inputs.get(i).cache().truncate(stable[i]);
+            }
+        }
+        for (int i = 0; i < b; i++) {
+            ((State) seqs.get(i).draftState).lists = new DepthLists(ids[i], lps[i]);
+        }
+    }
+
+    /** The draft output at each sequence's last real row: [B, 1, H]. */
+    private static NDArray lastRowsOf(ForwardOutput out, List<SequenceInput> inputs, NDManager m) {
+        long t = out.steps;
+        long h = out.hidden.getShape().get(2);
+        if (t == 1) {
+            return out.hidden;
+        }
+        long[] rows = new long[inputs.size()];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = i * t + inputs.get(i).tokens().length - 1;
+        }
+        NDArray flat = Ops.reshape(out.hidden, out.batch * t, h);
+        return Ops.reshape(Ops.indexGet(flat, new ai.djl.ndarray.index.NDIndex("{}", m.create(rows))), inputs.size(), 1, h);
+    }
+
+    @Override
+    public DepthLists lists(SequenceState s) {
+        return ((State) s.draftState).lists;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        module.close();
+    }
+}

@@ -1,0 +1,169 @@
+package dev.specdec.engine.spec;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.specdec.engine.generate.Decoder;
+import dev.specdec.engine.generate.GenerationRequest;
+import dev.specdec.engine.generate.GenerationResult;
+import dev.specdec.engine.generate.Generator;
+import dev.specdec.engine.generate.PlainDecoder;
+import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.engine.model.KvCachePool;
+import dev.specdec.engine.model.LlamaModel;
+import dev.specdec.engine.model.ModelConfig;
+import dev.specdec.engine.train.TrainableLlama;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Speculative decoding emits exactly what plain decoding emits, greedy and sampled, at batch sizes 1
+ * and 4, for every tree policy and the exact CTC transform, with drafts that are right, wrong,
+ * blank and repeated in all combinations.
+ */
+class SpeculativeExactnessTest {
+    private static LlamaModel model;
+    private static final int[][] PROMPTS = {{1, 5, 9, 44}, {1, 22}, {1, 61, 30, 19, 7, 8, 9, 10, 11}, {1, 3},
+            {1, 90, 91, 92}, {1, 15, 16}};
+
+    @BeforeAll
+    static void makeModel() throws Exception {
+        Path dir = Files.createTempDirectory("specdec-spec");
+        ObjectNode json = ModelConfig.llamaConfigJson(48, 96, 2, 6, 3, 97, 160, 10000, false, 1, 2);
+        try (NDManager m = NDManager.newBaseManager()) {
+            TrainableLlama.initialize(ModelConfig.parse(json, null), m, 5).save(dir, json);
+        }
+        model = LlamaModel.load(dir, null);
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    private static List<GenerationRequest> requests(SamplingParams p) {
+        List<GenerationRequest> r = new ArrayList<>();
+        for (int i = 0; i < PROMPTS.length; i++) {
+            r.add(new GenerationRequest("r" + i, PROMPTS[i], p));
+        }
+        return r;
+    }
+
+    private static List<GenerationResult> run(Decoder d, int batch, SamplingParams p) {
+        return new Generator(model, null, d, batch).run(requests(p));
+    }
+
+    private static Map<String, int[]> truth(List<GenerationResult> plain) {
+        Map<String, int[]> m = new HashMap<>();
+        plain.forEach(r -> m.put(r.id(), r.tokenIds()));
+        return m;
+    }
+
+    private static void assertSame(List<GenerationResult> plain, List<GenerationResult> spec, String what) {
+        assertEquals(plain.size(), spec.size());
+        for (int i = 0; i < plain.size(); i++) {
+            assertArrayEquals(plain.get(i).tokenIds(), spec.get(i).tokenIds(), what + ": " + plain.get(i).id());
+            assertEquals(plain.get(i).finishReason(), spec.get(i).finishReason(), what + ": " + plain.get(i).id());
+        }
+    }
+
+    @Test
+    void greedySpeculativeEqualsPlainForEveryTreeAndBatchSize() {
+        SamplingParams p = new SamplingParams(48, 0, 0, 1, 0, Set.of(), List.of(), false);
+        List<GenerationResult> plain;
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            plain = run(new PlainDecoder(model, pool), 1, p);
+        }
+        TreePolicy[] policies = {StaticTree.paper(), new RankedTree(12, 4, 10), StaticTree.chain(4)};
+        double bestBeta = 0;
+        for (TreePolicy policy : policies) {
+            for (int batch : new int[] {1, 4}) {
+                try (KvCachePool pool = model.newCachePool(batch, 32)) {
+                    SpeculativeDecoder d = new SpeculativeDecoder(model, pool,
+                            new ScriptedDrafter(truth(plain), 4, 10, 97, true, batch), policy, CtcTransform.Mode.EXACT, 0, "ctc");
+                    List<GenerationResult> spec = run(d, batch, p);
+                    assertSame(plain, spec, policy.describe() + " batch " + batch);
+                    for (GenerationResult r : spec) {
+                        bestBeta = Math.max(bestBeta, r.meanAcceptanceLength());
+                    }
+                }
+            }
+        }
+        assertTrue(bestBeta > 2.0, "the scripted drafts must be accepted several tokens at a time, beta " + bestBeta);
+    }
+
+    @Test
+    void plainTransformWithMedusaStyleListsEqualsPlain() {
+        SamplingParams p = SamplingParams.greedy(40);
+        List<GenerationResult> plain;
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            plain = run(new PlainDecoder(model, pool), 2, p);
+        }
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            SpeculativeDecoder d = new SpeculativeDecoder(model, pool,
+                    new ScriptedDrafter(truth(plain), 4, 10, 97, false, 9), StaticTree.paper(), CtcTransform.Mode.NONE, 0, "medusa");
+            assertSame(plain, run(d, 3, p), "medusa-style");
+        }
+    }
+
+    @Test
+    void sampledSpeculativeEqualsPlainSampling() {
+        for (long seed : new long[] {1, 42, 7}) {
+            SamplingParams p = new SamplingParams(40, 0.9, 20, 0.95, seed, Set.of(), List.of(), false);
+            List<GenerationResult> plain;
+            try (KvCachePool pool = model.newCachePool(4, 32)) {
+                plain = run(new PlainDecoder(model, pool), 1, p);
+            }
+            for (int batch : new int[] {1, 4}) {
+                try (KvCachePool pool = model.newCachePool(batch, 32)) {
+                    SpeculativeDecoder d = new SpeculativeDecoder(model, pool,
+                            new ScriptedDrafter(truth(plain), 4, 10, 97, true, seed), new RankedTree(16, 4, 10),
+                            CtcTransform.Mode.EXACT, 0, "ctc");
+                    assertSame(plain, run(d, batch, p), "sampled seed " + seed + " batch " + batch);
+                }
+            }
+        }
+    }
+
+    @Test
+    void stopStringsAndEosCutTheSameToken() {
+        SamplingParams p = new SamplingParams(60, 0, 0, 1, 0, Set.of(17, 23), List.of(), false);
+        List<GenerationResult> plain;
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            plain = run(new PlainDecoder(model, pool), 1, p);
+        }
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            SpeculativeDecoder d = new SpeculativeDecoder(model, pool,
+                    new ScriptedDrafter(truth(plain), 4, 10, 97, true, 3), StaticTree.paper(), CtcTransform.Mode.EXACT, 0, "ctc");
+            assertSame(plain, run(d, 4, p), "stop tokens");
+        }
+    }
+
+    @Test
+    void faithfulModeRuns() {
+        SamplingParams p = SamplingParams.greedy(30);
+        List<GenerationResult> plain;
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            plain = run(new PlainDecoder(model, pool), 1, p);
+        }
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            SpeculativeDecoder d = new SpeculativeDecoder(model, pool,
+                    new ScriptedDrafter(truth(plain), 4, 10, 97, true, 4), StaticTree.paper(), CtcTransform.Mode.FAITHFUL, 0, "ctc-faithful");
+            for (GenerationResult r : run(d, 2, p)) {
+                assertTrue(r.completionTokens() > 0);
+            }
+        }
+    }
+}
