@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.specdec.engine.EngineSession;
 import dev.specdec.engine.model.ForwardOutput;
 import dev.specdec.engine.model.KvCache;
 import dev.specdec.engine.model.LlamaModel;

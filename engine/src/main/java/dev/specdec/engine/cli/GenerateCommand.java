@@ -2,6 +2,8 @@ package dev.specdec.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.specdec.engine.EngineSession;
+import dev.specdec.engine.generate.Decoder;
 import dev.specdec.engine.generate.GenerationRequest;
 import dev.specdec.engine.generate.GenerationResult;
 import dev.specdec.engine.generate.Generator;
@@ -37,6 +39,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
+    @Mixin
+    DrafterOptions drafter;
+
     @Option(names = "--batch-size", defaultValue = "8", description = "Sequences decoded together.")
     int batchSize;
 
@@ -47,7 +52,8 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         SamplingParams params = sampling.toParams();
         params.validate();
-        try (EngineSession session = model.open(batchSize)) {
+        try (EngineSession session = model.open(batchSize);
+             Decoder decoder = drafter.decoder(session)) {
             List<GenerationRequest> requests = new ArrayList<>();
             if (input.prompt != null || input.promptIds != null) {
                 int[] ids = input.prompt != null ? session.tokenizer().encode(input.prompt) : input.promptIds;
@@ -61,7 +67,7 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             ObjectMapper om = new ObjectMapper();
             int errors = 0;
-            for (GenerationResult r : session.generator(model.drafterName()).run(requests)) {
+            for (GenerationResult r : session.generator(decoder).run(requests)) {
                 if (r.error() != null) {
                     errors++;
                 }

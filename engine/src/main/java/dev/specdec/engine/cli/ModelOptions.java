@@ -21,11 +21,6 @@ public final class ModelOptions {
         return parseDevice(device);
     }
 
-    /** The drafter a command uses; plain decoding until a drafter is chosen. */
-    String drafterName() {
-        return "none";
-    }
-
     public static Device parseDevice(String name) {
         String n = name.trim().toLowerCase(java.util.Locale.ROOT);
         if (n.equals("cpu")) {
@@ -40,7 +35,7 @@ public final class ModelOptions {
         throw new CliException("unknown device '" + name + "' (use cpu, gpu or gpu:N)");
     }
 
-    public EngineSession open(int maxBatch) throws java.io.IOException {
-        return EngineSession.open(modelDir(), device(), maxBatch);
+    public dev.specdec.engine.EngineSession open(int maxBatch) throws java.io.IOException {
+        return dev.specdec.engine.EngineSession.open(modelDir(), device(), maxBatch);
     }
 }

@@ -18,6 +18,21 @@ public interface Decoder extends AutoCloseable {
      */
     void prefill(List<SequenceState> fresh);
 
+    /**
+     * Rebuilds the caches of sequences that already have generated tokens (restored after a failure):
+     * the prompt and all generated tokens but the last go through the model again; nothing is sampled.
+     */
+    void restore(List<SequenceState> seqs);
+
+    /**
+     * The full tensor state of a sequence's caches (base KV rows and drafter state), for checkpoints
+     * of small models that skip the re-prefill on restore.
+     */
+    byte[] exportCaches(SequenceState s) throws java.io.IOException;
+
+    /** Restores sequences from {@link #exportCaches} snapshots (same model, same decoder kind). */
+    void importCaches(List<SequenceState> seqs, List<byte[]> snapshots) throws java.io.IOException;
+
     /** Advances every sequence of the batch by at least one token (none may be finished). */
     void step(List<SequenceState> active);
 

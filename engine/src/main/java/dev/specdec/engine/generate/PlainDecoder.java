@@ -46,6 +46,40 @@ public final class PlainDecoder implements Decoder {
     }
 
     @Override
+    public void restore(List<SequenceState> seqs) {
+        if (seqs.isEmpty()) {
+            return;
+        }
+        List<SequenceInput> inputs = new ArrayList<>();
+        for (SequenceState s : seqs) {
+            s.cache = pool.allocate();
+            int[] ctx = s.context();
+            inputs.add(SequenceInput.causal(s.cache, java.util.Arrays.copyOf(ctx, ctx.length - 1)));
+        }
+        model.forward(inputs, ForwardOutput.LogitsMode.NONE).close();
+    }
+
+    @Override
+    public byte[] exportCaches(SequenceState s) throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            CacheSnapshots.writeRows(out, s.cache);
+        }
+        return bytes.toByteArray();
+    }
+
+    @Override
+    public void importCaches(List<SequenceState> seqs, List<byte[]> snapshots) throws java.io.IOException {
+        for (int i = 0; i < seqs.size(); i++) {
+            SequenceState s = seqs.get(i);
+            s.cache = pool.allocate();
+            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshots.get(i)))) {
+                CacheSnapshots.readRows(in, s.cache);
+            }
+        }
+    }
+
+    @Override
     public void step(List<SequenceState> active) {
         if (active.isEmpty()) {
             return;

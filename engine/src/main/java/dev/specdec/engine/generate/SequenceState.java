@@ -60,6 +60,31 @@ public final class SequenceState {
         return Arrays.copyOf(generated, count);
     }
 
+    /** Prompt followed by the generated tokens. */
+    public int[] context() {
+        int[] p = request.promptIds();
+        int[] c = Arrays.copyOf(p, p.length + count);
+        System.arraycopy(generated, 0, c, p.length, count);
+        return c;
+    }
+
+    /**
+     * Sets the generated tokens of a sequence being restored (e.g. from a checkpoint), before its
+     * caches are rebuilt with {@link Decoder#restore}. Stop rules are not re-applied: a restored
+     * sequence was unfinished when it was saved.
+     */
+    public void restoreGenerated(int[] tokens) {
+        if (count != 0) {
+            throw new IllegalStateException("sequence " + id() + " already has tokens");
+        }
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("a restored sequence needs at least one generated token");
+        }
+        generated = Arrays.copyOf(tokens, Math.max(16, tokens.length * 2));
+        count = tokens.length;
+        firstTokenNanos = System.nanoTime();
+    }
+
     public int generatedAt(int i) {
         return generated[i];
     }

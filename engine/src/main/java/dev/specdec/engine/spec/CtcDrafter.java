@@ -70,11 +70,9 @@ public final class CtcDrafter implements Drafter {
             State st = new State();
             st.cache = pool.allocate();
             s.draftState = st;
-            int[] prompt = s.prompt();
-            int[] next = new int[prompt.length];
-            System.arraycopy(prompt, 1, next, 0, prompt.length - 1);
-            next[prompt.length - 1] = s.generatedAt(0);
-            inputs.add(SequenceInput.causal(st.cache, next));
+            // Pairs (h_t, x_{t+1}) for every cached position: the context shifted by one.
+            int[] ctx = s.context();
+            inputs.add(SequenceInput.causal(st.cache, java.util.Arrays.copyOfRange(ctx, 1, ctx.length)));
         }
         draft(seqs, promptHidden, inputs);
     }
@@ -151,6 +149,22 @@ public final class CtcDrafter implements Drafter {
         }
         NDArray flat = Ops.reshape(out.hidden, out.batch * t, h);
         return Ops.reshape(Ops.indexGet(flat, new ai.djl.ndarray.index.NDIndex("{}", m.create(rows))), inputs.size(), 1, h);
+    }
+
+    @Override
+    public void exportState(SequenceState s, java.io.DataOutputStream out) throws java.io.IOException {
+        State st = (State) s.draftState;
+        dev.specdec.engine.generate.CacheSnapshots.writeRows(out, st.cache);
+        st.lists.write(out);
+    }
+
+    @Override
+    public void importState(SequenceState s, java.io.DataInputStream in) throws java.io.IOException {
+        State st = new State();
+        st.cache = pool.allocate();
+        s.draftState = st;
+        dev.specdec.engine.generate.CacheSnapshots.readRows(in, st.cache);
+        st.lists = DepthLists.read(in);
     }
 
     @Override

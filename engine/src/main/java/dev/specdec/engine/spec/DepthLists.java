@@ -14,6 +14,31 @@ public record DepthLists(int[][] tokens, float[][] logProbs) {
         }
     }
 
+    public void write(java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeInt(tokens.length);
+        out.writeInt(width());
+        for (int d = 0; d < tokens.length; d++) {
+            for (int k = 0; k < width(); k++) {
+                out.writeInt(tokens[d][k]);
+                out.writeFloat(logProbs[d][k]);
+            }
+        }
+    }
+
+    public static DepthLists read(java.io.DataInputStream in) throws java.io.IOException {
+        int depth = in.readInt();
+        int width = in.readInt();
+        int[][] t = new int[depth][width];
+        float[][] lp = new float[depth][width];
+        for (int d = 0; d < depth; d++) {
+            for (int k = 0; k < width; k++) {
+                t[d][k] = in.readInt();
+                lp[d][k] = in.readFloat();
+            }
+        }
+        return new DepthLists(t, lp);
+    }
+
     public int depth() {
         return tokens.length;
     }

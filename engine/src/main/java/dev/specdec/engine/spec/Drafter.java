@@ -19,8 +19,9 @@ public interface Drafter extends AutoCloseable {
     int depth();
 
     /**
-     * After the base model's prefill: {@code promptHidden [B, Tmax, H]} holds each prompt's hidden
-     * states (rows 0..P_b-1), and each sequence already has its first generated token.
+     * After the base model's prefill (or a restore): {@code promptHidden [B, Tmax, H]} holds the hidden
+     * states of every cached position of each sequence (its context minus the last token), and each
+     * sequence has at least one generated token.
      */
     void prefill(List<SequenceState> seqs, NDArray promptHidden);
 
@@ -30,6 +31,12 @@ public interface Drafter extends AutoCloseable {
      * (the accepted tokens, then the bonus token).
      */
     void advance(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens);
+
+    /** Writes a sequence's drafter state (caches and current lists) for a full-tensor snapshot. */
+    void exportState(SequenceState s, java.io.DataOutputStream out) throws java.io.IOException;
+
+    /** Reads what {@link #exportState} wrote into a fresh sequence. */
+    void importState(SequenceState s, java.io.DataInputStream in) throws java.io.IOException;
 
     /** The current proposals of a sequence. */
     DepthLists lists(SequenceState s);

@@ -32,7 +32,7 @@ public final class MedusaDrafter implements Drafter {
     public void prefill(List<SequenceState> seqs, NDArray promptHidden) {
         int[] last = new int[seqs.size()];
         for (int b = 0; b < last.length; b++) {
-            last[b] = seqs.get(b).prompt().length - 1;
+            last[b] = seqs.get(b).totalLength() - 2;   // the last cached position
         }
         propose(seqs, promptHidden, last);
     }
@@ -71,6 +71,16 @@ public final class MedusaDrafter implements Drafter {
                 }
             }
         }
+    }
+
+    @Override
+    public void exportState(SequenceState s, java.io.DataOutputStream out) throws java.io.IOException {
+        ((DepthLists) s.draftState).write(out);
+    }
+
+    @Override
+    public void importState(SequenceState s, java.io.DataInputStream in) throws java.io.IOException {
+        s.draftState = DepthLists.read(in);
     }
 
     @Override

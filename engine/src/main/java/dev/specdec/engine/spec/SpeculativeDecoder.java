@@ -100,6 +100,46 @@ public final class SpeculativeDecoder implements Decoder {
         }
     }
 
+    @Override
+    public void restore(List<SequenceState> seqs) {
+        if (seqs.isEmpty()) {
+            return;
+        }
+        List<SequenceInput> inputs = new ArrayList<>();
+        for (SequenceState s : seqs) {
+            s.cache = pool.allocate();
+            int[] ctx = s.context();
+            inputs.add(SequenceInput.causal(s.cache, java.util.Arrays.copyOf(ctx, ctx.length - 1)));
+        }
+        try (ForwardOutput out = model.forward(inputs, ForwardOutput.LogitsMode.NONE);
+             NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            drafter.prefill(new ArrayList<>(seqs), out.hidden);
+        }
+    }
+
+    @Override
+    public byte[] exportCaches(SequenceState s) throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            dev.specdec.engine.generate.CacheSnapshots.writeRows(out, s.cache);
+            drafter.exportState(s, out);
+        }
+        return bytes.toByteArray();
+    }
+
+    @Override
+    public void importCaches(List<SequenceState> seqs, List<byte[]> snapshots) throws java.io.IOException {
+        for (int i = 0; i < seqs.size(); i++) {
+            SequenceState s = seqs.get(i);
+            s.cache = pool.allocate();
+            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshots.get(i)))) {
+                dev.specdec.engine.generate.CacheSnapshots.readRows(in, s.cache);
+                drafter.importState(s, in);
+            }
+        }
+    }
+
     private void appendFirstTokens(List<SequenceState> batch, NDArray logits) {
         int vocab = model.config.vocabSize;
         boolean allGreedy = batch.stream().allMatch(s -> s.params().isGreedy());

@@ -82,6 +82,16 @@ final class ScriptedDrafter implements Drafter {
     }
 
     @Override
+    public void exportState(SequenceState s, java.io.DataOutputStream out) throws java.io.IOException {
+        ((DepthLists) s.draftState).write(out);
+    }
+
+    @Override
+    public void importState(SequenceState s, java.io.DataInputStream in) throws java.io.IOException {
+        s.draftState = DepthLists.read(in);
+    }
+
+    @Override
     public DepthLists lists(SequenceState s) {
         return (DepthLists) s.draftState;
     }

@@ -151,6 +151,75 @@ class SpeculativeExactnessTest {
         }
     }
 
+    /** Runs {@code steps} steps, "fails", then continues from restored sequences. */
+    private static List<int[]> interruptedRun(java.util.function.Function<KvCachePool, Decoder> make, int steps,
+                                              boolean fullSnapshot, SamplingParams p) throws Exception {
+        List<int[]> out = new ArrayList<>();
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            Decoder d = make.apply(pool);
+            Generator g = new Generator(model, null, d, 4);
+            List<dev.specdec.engine.generate.SequenceState> seqs = new ArrayList<>();
+            for (GenerationRequest r : requests(p)) {
+                seqs.add(g.newSequence(r));
+            }
+            d.prefill(seqs);
+            for (int i = 0; i < steps; i++) {
+                List<dev.specdec.engine.generate.SequenceState> live = seqs.stream().filter(x -> !x.isFinished()).toList();
+                if (!live.isEmpty()) {
+                    d.step(live);
+                }
+            }
+            // Failure: rebuild every unfinished sequence from its tokens (or its full snapshot).
+            List<dev.specdec.engine.generate.SequenceState> restored = new ArrayList<>();
+            List<byte[]> snaps = new ArrayList<>();
+            for (dev.specdec.engine.generate.SequenceState s : seqs) {
+                dev.specdec.engine.generate.SequenceState n = g.newSequence(s.request);
+                n.restoreGenerated(s.generated());
+                if (!s.isFinished()) {
+                    restored.add(n);
+                    snaps.add(d.exportCaches(s));
+                }
+            }
+            for (int i = seqs.size() - 1; i >= 0; i--) {
+                d.release(seqs.get(i));
+            }
+            if (fullSnapshot) {
+                d.importCaches(restored, snaps);
+            } else {
+                d.restore(restored);
+            }
+            while (restored.stream().anyMatch(x -> !x.isFinished())) {
+                d.step(restored.stream().filter(x -> !x.isFinished()).toList());
+            }
+            for (dev.specdec.engine.generate.SequenceState s : seqs) {
+                dev.specdec.engine.generate.SequenceState r = restored.stream().filter(x -> x.id().equals(s.id()))
+                        .findFirst().orElse(s);
+                out.add(r.generated());
+            }
+            restored.forEach(d::release);
+        }
+        return out;
+    }
+
+    @Test
+    void restoredSequencesContinueExactly() throws Exception {
+        SamplingParams p = SamplingParams.greedy(40);
+        List<GenerationResult> plain;
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            plain = run(new PlainDecoder(model, pool), 4, p);
+        }
+        for (boolean full : new boolean[] {false, true}) {
+            List<int[]> a = interruptedRun(pool -> new PlainDecoder(model, pool), 7, full, p);
+            List<int[]> b = interruptedRun(pool -> new SpeculativeDecoder(model, pool,
+                    new ScriptedDrafter(truth(plain), 4, 10, 97, true, 5), new RankedTree(16, 4, 10),
+                    CtcTransform.Mode.EXACT, 0, "ctc"), 3, full, p);
+            for (int i = 0; i < plain.size(); i++) {
+                assertArrayEquals(plain.get(i).tokenIds(), a.get(i), "plain restored (full=" + full + ")");
+                assertArrayEquals(plain.get(i).tokenIds(), b.get(i), "speculative restored (full=" + full + ")");
+            }
+        }
+    }
+
     @Test
     void faithfulModeRuns() {
         SamplingParams p = SamplingParams.greedy(30);
