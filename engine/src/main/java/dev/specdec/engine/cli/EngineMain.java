@@ -8,12 +8,22 @@ import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 
 /** The engine's commands on their own (the job module's {@code specdec} command adds the Flink ones). */
-@Command(name = "specdec-engine", mixinStandardHelpOptions = true,
-        subcommands = {GenerateCommand.class, TrainBaseCommand.class, BenchEngineCommand.class})
+@Command(name = "specdec-engine", mixinStandardHelpOptions = true)
 public final class EngineMain {
+    /** The engine's subcommands, registered by every top-level command line. */
+    public static final java.util.List<Class<?>> COMMANDS = java.util.List.of(GenerateCommand.class,
+            TrainBaseCommand.class, TrainDrafterCommand.class, BenchEngineCommand.class);
+
+    /** Adds the engine's subcommands to a command line. */
+    public static CommandLine withEngineCommands(CommandLine cl) {
+        for (Class<?> c : COMMANDS) {
+            cl.addSubcommand(c);
+        }
+        return cl;
+    }
 
     public static void main(String[] args) {
-        System.exit(execute(new CommandLine(new EngineMain()), args));
+        System.exit(execute(withEngineCommands(new CommandLine(new EngineMain())), args));
     }
 
     /** Runs a command line, turning user errors into one-line messages and exit code 2. */
