@@ -22,15 +22,21 @@ final class AttentionBatch {
     final int firstSlot;      // the batch reads slots [firstSlot, firstSlot + B) when contiguous
     final NDArray slotGather; // [B] slot ids when the batch is not a contiguous slot range, else null
     private final NDIndex gatherIndex;
-    final NDArray cos;        // [B, T, 1, headDim]
-    final NDArray sin;        // [B, T, 1, headDim]
+    final NDArray cos;        // [B, T, heads + 2 kvHeads, headDim]: rotary cos for q and k heads, 1 for v heads
+    final NDArray sin;        // [B, T, heads + 2 kvHeads, headDim]: rotary sin for q and k heads, 0 for v heads
     final NDArray mask;       // [B, 1, group * T, Lk], 0 or -inf
-    final NDIndex write;      // (slot[B*T], :, row[B*T], :) into a layer's K or V [slots, kvHeads, capacity, headDim]
+    final boolean masked;     // false when every new token may see every key (the add is skipped)
+    final NDIndex write;      // (slot[B*T], :, row[B*T], :) into a layer's [slots, 2 kvHeads, capacity, headDim]
     final int[] realSteps;    // T_b per sequence
+    private final int kvHeads;
+    private final int headDim;
 
-    AttentionBatch(NDManager tmp, List<SequenceInput> seqs, RopeSpec rope, int headDim, int group,
+    AttentionBatch(NDManager tmp, List<SequenceInput> seqs, RopeSpec rope, int heads, int kvHeads, int headDim,
                    int slidingWindow, KvCachePool pool) {
         this.batch = seqs.size();
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        int group = heads / kvHeads;
         int t = 0;
         int maxRows = 0;
         realSteps = new int[batch];
@@ -101,21 +107,40 @@ final class AttentionBatch {
                 }
             }
         }
-        cos = tmp.create(cosData, new Shape(batch, t, 1, headDim));
-        sin = tmp.create(sinData, new Shape(batch, t, 1, headDim));
-        mask = tmp.create(maskData, new Shape(batch, 1, (long) group * t, maxRows));
+        // Rotary tables for the whole q|k|v projection (identity on v), so one rotation covers q and k
+        // and leaves keys and values adjacent for a single cache write.
+        NDArray c = tmp.create(cosData, new Shape(batch, t, 1, headDim));
+        NDArray s = tmp.create(sinData, new Shape(batch, t, 1, headDim));
+        long qk = heads + kvHeads;
+        cos = Ops.cat(2, Ops.broadcast(c, batch, t, qk, headDim), tmp.ones(new Shape(batch, t, kvHeads, headDim)));
+        sin = Ops.cat(2, Ops.broadcast(s, batch, t, qk, headDim), tmp.zeros(new Shape(batch, t, kvHeads, headDim)));
+        boolean any = false;
+        for (float v : maskData) {
+            if (v != 0f) {
+                any = true;
+                break;
+            }
+        }
+        masked = any;
+        mask = masked ? tmp.create(maskData, new Shape(batch, 1, (long) group * t, maxRows)) : null;
         NDArray slots = tmp.create(slotIdx);
         NDArray rows = tmp.create(rowIdx);
         write = new NDIndex("{}, :, {}, :", slots, rows);
     }
 
-    /** This batch's keys (or values) of one layer: [B, kvHeads, Lk, headDim], a view when contiguous. */
-    NDArray read(NDArray layerKv) {
+    /**
+     * This batch's keys and values of one layer ({@code layerKv [slots, 2 kvHeads, capacity, headDim]}):
+     * two [B, kvHeads, Lk, headDim] tensors, views when the batch's slots are contiguous.
+     */
+    NDArray[] read(NDArray layerKv) {
         if (slotGather == null) {
-            NDArray bySlot = Ops.slice(layerKv, 0, firstSlot, firstSlot + batch);
-            return Ops.slice(bySlot, 2, 0, keyLength);
+            long end = firstSlot + batch;
+            return new NDArray[] {
+                Ops.sliceAll(layerKv, new long[] {firstSlot, 0, 0, 0}, new long[] {end, kvHeads, keyLength, headDim}),
+                Ops.sliceAll(layerKv, new long[] {firstSlot, kvHeads, 0, 0}, new long[] {end, 2L * kvHeads, keyLength, headDim})};
         }
-        NDArray rows = Ops.slice(layerKv, 2, 0, keyLength);
-        return Ops.indexGet(rows, gatherIndex);
+        NDArray rows = Ops.indexGet(Ops.slice(layerKv, 2, 0, keyLength), gatherIndex);
+        ai.djl.ndarray.NDList kv = Ops.split(rows, 1, kvHeads, kvHeads);
+        return new NDArray[] {kv.get(0), kv.get(1)};
     }
 }

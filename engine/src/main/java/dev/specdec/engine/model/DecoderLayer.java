@@ -18,7 +18,7 @@ public final class DecoderLayer {
     private final int headDim;
     private final int group;
     private final boolean inputNorm;
-    private final NDArray eps;          // scalar
+    private final RmsNorm norm;
     private final NDArray rotateHalf;   // [headDim, headDim]: x @ R == cat(-x2, x1)
     private final NDArray wQkv;         // [(heads + 2 kvHeads) * headDim, H]
     private final NDArray bQkv;         // [(heads + 2 kvHeads) * headDim] or null
@@ -30,14 +30,14 @@ public final class DecoderLayer {
     private final NDArray bDown;        // [H] or null
     private final long intermediate;
 
-    DecoderLayer(ModelConfig c, boolean inputNorm, NDArray eps, NDArray rotateHalf, NDArray wQkv, NDArray bQkv,
+    DecoderLayer(ModelConfig c, boolean inputNorm, RmsNorm norm, NDArray rotateHalf, NDArray wQkv, NDArray bQkv,
                  NDArray wO, NDArray bO, NDArray wGateUp, NDArray bGateUp, NDArray wDown, NDArray bDown) {
         this.numHeads = c.numHeads;
         this.kvHeads = c.numKvHeads;
         this.headDim = c.headDim;
         this.group = c.groupSize();
         this.inputNorm = inputNorm;
-        this.eps = eps;
+        this.norm = norm;
         this.rotateHalf = rotateHalf;
         this.wQkv = wQkv;
         this.bQkv = bQkv;
@@ -54,7 +54,7 @@ public final class DecoderLayer {
      * Builds a layer from HF-layout tensors (as stored in checkpoints), folding norms and scales.
      * {@code inputNormGain} is null for a layer without input norm.
      */
-    static DecoderLayer fromCheckpoint(ModelConfig c, NDManager m, NDArray eps, NDArray rotateHalf,
+    static DecoderLayer fromCheckpoint(ModelConfig c, NDManager m, RmsNorm norm, NDArray rotateHalf,
                                        NDArray inputNormGain, NDArray q, NDArray k, NDArray v,
                                        NDArray bq, NDArray bk, NDArray bv, NDArray o, NDArray bo,
                                        NDArray postNormGain, NDArray gate, NDArray up, NDArray down,
@@ -79,14 +79,8 @@ public final class DecoderLayer {
             NDArray zu = bUp != null ? bUp : m.zeros(new ai.djl.ndarray.types.Shape(c.intermediateSize));
             gateUpBias = zg.concat(zu, 0);
         }
-        return new DecoderLayer(c, inputNormGain != null, eps, rotateHalf, qkv, qkvBias, o, bo, gateUp, gateUpBias,
+        return new DecoderLayer(c, inputNormGain != null, norm, rotateHalf, qkv, qkvBias, o, bo, gateUp, gateUpBias,
                 down, bDown);
-    }
-
-    /** x / sqrt(mean(x^2) + eps) over the last axis (the gain is folded into the next projection). */
-    static NDArray rmsNormalize(NDArray x, NDArray eps) {
-        NDArray ms = Ops.meanLastAxis(Ops.square(x));
-        return Ops.div(x, Ops.sqrt(Ops.add(ms, eps)));
     }
 
     /**
@@ -96,31 +90,29 @@ public final class DecoderLayer {
     void forward(NDArray x, AttentionBatch ab, KvCachePool pool, int layer) {
         long b = ab.batch;
         long t = ab.steps;
-        NDArray normed = inputNorm ? rmsNormalize(x, eps) : x;
+        NDArray normed = inputNorm ? norm.normalize(x) : x;
         NDArray qkv = Ops.reshape(Ops.linear(normed, wQkv, bQkv), b, t, numHeads + 2L * kvHeads, headDim);
 
-        // Rotary embedding on queries and keys together: qk * cos + rotate_half(qk) * sin.
-        NDArray qk = Ops.slice(qkv, 2, 0, numHeads + kvHeads);
-        NDArray rotated = Ops.add(Ops.mul(qk, ab.cos), Ops.mul(Ops.matmul(qk, rotateHalf), ab.sin));
-
-        NDArray newK = Ops.reshape(Ops.slice(rotated, 2, numHeads, numHeads + kvHeads), b * t, kvHeads, headDim);
-        NDArray newV = Ops.reshape(Ops.slice(qkv, 2, numHeads + kvHeads, numHeads + 2L * kvHeads), b * t, kvHeads, headDim);
-        Ops.indexPut(pool.keys(layer), ab.write, newK);
-        Ops.indexPut(pool.values(layer), ab.write, newV);
+        // Rotary embedding on q and k (v passes through: cos 1, sin 0): x * cos + rotate_half(x) * sin.
+        NDArray rotated = Ops.add(Ops.mul(qkv, ab.cos), Ops.mul(Ops.matmul(qkv, rotateHalf), ab.sin));
+        ai.djl.ndarray.NDList parts = Ops.split(rotated, 2, numHeads, 2L * kvHeads);
+        NDArray newKv = Ops.reshape(parts.get(1), b * t, 2L * kvHeads, headDim);
+        Ops.indexPut(pool.layer(layer), ab.write, newKv);
 
         // Queries grouped by their KV head: [B, kvHeads, group * T, headDim] (row = g * T + t).
-        NDArray q = Ops.slice(rotated, 2, 0, numHeads);
+        NDArray q = parts.get(0);
         if (t == 1) {
             q = Ops.reshape(q, b, kvHeads, group, headDim);
         } else {
             q = Ops.reshape(Ops.permute(Ops.reshape(q, b, t, kvHeads, group, headDim), 0, 2, 3, 1, 4),
                     b, kvHeads, group * t, headDim);
         }
-        NDArray keys = ab.read(pool.keys(layer));       // [B, kvHeads, Lk, headDim]
-        NDArray values = ab.read(pool.values(layer));   // [B, kvHeads, Lk, headDim]
-        NDArray scores = Ops.matmul(q, Ops.transpose(keys, 2, 3));   // [B, kvHeads, group * T, Lk]
-        Ops.addInPlace(scores, ab.mask);
-        NDArray attn = Ops.matmul(Ops.softmax(scores, 3), values);  // [B, kvHeads, group * T, headDim]
+        NDArray[] kv = ab.read(pool.layer(layer));                      // 2 x [B, kvHeads, Lk, headDim]
+        NDArray scores = Ops.matmul(q, Ops.transpose(kv[0], 2, 3));      // [B, kvHeads, group * T, Lk]
+        if (ab.masked) {
+            Ops.addInPlace(scores, ab.mask);
+        }
+        NDArray attn = Ops.matmul(Ops.softmax(scores, 3), kv[1]);        // [B, kvHeads, group * T, headDim]
         NDArray merged;
         if (t == 1) {
             merged = Ops.reshape(attn, b, 1, (long) numHeads * headDim);
@@ -130,10 +122,10 @@ public final class DecoderLayer {
         }
         Ops.addInPlace(x, Ops.linear(merged, wO, bO));
 
-        NDArray gateUp = Ops.linear(rmsNormalize(x, eps), wGateUp, bGateUp);   // [B, T, 2I]
-        NDArray gate = Ops.slice(gateUp, 2, 0, intermediate);
-        NDArray up = Ops.slice(gateUp, 2, intermediate, 2 * intermediate);
-        NDArray hidden = Ops.mul(Ops.mul(gate, Ops.sigmoid(gate)), up);   // SwiGLU: silu(gate) * up
+        NDArray gateUp = Ops.linear(norm.normalize(x), wGateUp, bGateUp);   // [B, T, 2I]
+        ai.djl.ndarray.NDList gu = Ops.split(gateUp, 2, intermediate, intermediate);
+        NDArray gate = gu.get(0);
+        NDArray hidden = Ops.mul(Ops.mul(gate, Ops.sigmoid(gate)), gu.get(1));   // SwiGLU: silu(gate) * up
         Ops.addInPlace(x, Ops.linear(hidden, wDown, bDown));
     }
 

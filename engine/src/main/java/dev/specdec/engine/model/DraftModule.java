@@ -60,7 +60,7 @@ public final class DraftModule implements AutoCloseable {
             NDArray fcB = r.has(p + "fc.bias") ? r.read(manager, p + "fc.bias", h) : null;
             NDArray embed = r.has(p + "embed_tokens.weight")
                     ? r.read(manager, p + "embed_tokens.weight", base.config.vocabSize, h) : base.embeddings();
-            NDArray eps = manager.create((float) config.rmsNormEps);
+            RmsNorm eps = new RmsNorm(manager, h, config.rmsNormEps);
             NDArray rot = LlamaModel.rotateHalfMatrix(manager, config.headDim);
             DecoderLayer layer;
             try (NDManager tmp = manager.newSubManager()) {
@@ -91,8 +91,8 @@ public final class DraftModule implements AutoCloseable {
         NDManager out = manager.newSubManager();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            AttentionBatch ab = new AttentionBatch(out, inputs, config.rope, config.headDim, config.groupSize(),
-                    0, pool);
+            AttentionBatch ab = new AttentionBatch(out, inputs, config.rope, config.numHeads, config.numKvHeads,
+                    config.headDim, 0, pool);
             int[] ids = new int[ab.batch * ab.steps];
             for (int b = 0; b < ab.batch; b++) {
                 int[] t = inputs.get(b).tokens();

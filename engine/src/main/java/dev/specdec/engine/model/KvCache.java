@@ -80,9 +80,9 @@ public final class KvCache implements AutoCloseable {
             try (NDArray srcIdx = m.create(src);
                  NDArray dstIdx = m.create(dst);
                  NDArray slotIdx = m.create(new long[] {slot})) {
-                // Advanced indices on the slot and row axes, slices elsewhere: rows [n, layers, 2, kvHeads, headDim].
-                NDIndex from = new NDIndex(":, :, {}, :, {}, :", slotIdx, srcIdx);
-                NDIndex to = new NDIndex(":, :, {}, :, {}, :", slotIdx, dstIdx);
+                // Advanced indices on the slot and row axes, slices elsewhere: rows [n, layers, 2 kvHeads, headDim].
+                NDIndex from = new NDIndex(":, {}, :, {}, :", slotIdx, srcIdx);
+                NDIndex to = new NDIndex(":, {}, :, {}, :", slotIdx, dstIdx);
                 try (NDArray rows = storage.get(from)) {
                     storage.set(to, rows);
                 }
@@ -97,13 +97,13 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Copies this cache's valid rows to host memory: [layers, 2, kvHeads, length, headDim] floats. */
+    /** Copies this cache's valid rows to host memory: [layers, 2 kvHeads, length, headDim] floats. */
     public float[] exportRows() {
         checkOpen();
         if (length == 0) {
             return new float[0];
         }
-        NDIndex idx = new NDIndex().addAllDim(2).addIndices(slot).addAllDim().addSliceDim(0, length).addAllDim();
+        NDIndex idx = new NDIndex().addAllDim().addIndices(slot).addAllDim().addSliceDim(0, length).addAllDim();
         try (NDArray rows = pool.storage().get(idx)) {
             return rows.toFloatArray();
         }
@@ -115,11 +115,11 @@ public final class KvCache implements AutoCloseable {
         pool.ensureCapacity(rows);
         if (rows > 0) {
             NDArray storage = pool.storage();
-            Shape shape = new Shape(pool.layers(), 2, pool.kvHeads(), rows, pool.headDim());
+            Shape shape = new Shape(pool.layers(), 2L * pool.kvHeads(), rows, pool.headDim());
             if (shape.size() != data.length) {
                 throw new IllegalArgumentException("KV rows do not match the pool geometry");
             }
-            NDIndex idx = new NDIndex().addAllDim(2).addIndices(slot).addAllDim().addSliceDim(0, rows).addAllDim();
+            NDIndex idx = new NDIndex().addAllDim().addIndices(slot).addAllDim().addSliceDim(0, rows).addAllDim();
             try (NDArray values = storage.getManager().create(data, shape).toType(DataType.FLOAT32, false)) {
                 storage.set(idx, values);
             }

@@ -15,8 +15,9 @@ import java.util.List;
  * Key/value memory for many sequences in one tensor per model, so that a batch of sequences is a
  * plain slice and one forward call serves all of them without copying any cache.
  *
- * <p>Layout: {@code storage [layers, 2 (k|v), slots, kvHeads, capacity, headDim]}. Rows of a slot are
- * token positions; each {@link KvCache} owns one slot. Live caches always occupy slots
+ * <p>Layout: {@code storage [layers, slots, 2 * kvHeads (keys, then values), capacity, headDim]}. Rows
+ * of a slot are token positions; each {@link KvCache} owns one slot. Keys and values of a layer sit
+ * side by side so one indexed write stores both for every new token of a batch. Live caches always occupy slots
  * {@code [0, live)}: releasing a cache moves the highest slot into the hole, so any batch of live
  * caches sorted by slot is a contiguous range. Both the number of slots and the row capacity grow
  * on demand (reallocate and copy, amortised by doubling).
@@ -27,9 +28,8 @@ public final class KvCachePool implements AutoCloseable {
     private final int kvHeads;
     private final int headDim;
     private final int maxCapacity;
-    private NDArray storage;            // [layers, 2, slots, kvHeads, capacity, headDim]
-    private NDArray[] keyViews;         // storage[l, 0]: [slots, kvHeads, capacity, headDim]
-    private NDArray[] valueViews;       // storage[l, 1]: [slots, kvHeads, capacity, headDim]
+    private NDArray storage;            // [layers, slots, 2 * kvHeads, capacity, headDim]
+    private NDArray[] layerViews;       // storage[l]: [slots, 2 * kvHeads, capacity, headDim]
     private int slots;
     private int capacity;
     private final List<KvCache> live = new ArrayList<>();
@@ -47,32 +47,28 @@ public final class KvCachePool implements AutoCloseable {
     }
 
     private void allocate(int newSlots, int newCapacity, NDArray old) {
-        NDArray fresh = manager.zeros(new Shape(layers, 2, newSlots, kvHeads, newCapacity, headDim), DataType.FLOAT32);
+        NDArray fresh = manager.zeros(new Shape(layers, newSlots, 2L * kvHeads, newCapacity, headDim), DataType.FLOAT32);
         if (old != null) {
-            long oldSlots = old.getShape().get(2);
-            long oldCap = old.getShape().get(4);
-            NDIndex region = new NDIndex().addAllDim(2).addSliceDim(0, oldSlots).addAllDim()
+            long oldSlots = old.getShape().get(1);
+            long oldCap = old.getShape().get(3);
+            NDIndex region = new NDIndex().addAllDim().addSliceDim(0, oldSlots).addAllDim()
                     .addSliceDim(0, oldCap).addAllDim();
             fresh.set(region, old);
             old.close();
         }
-        if (keyViews != null) {
-            for (int l = 0; l < layers; l++) {
-                keyViews[l].close();
-                valueViews[l].close();
+        if (layerViews != null) {
+            for (NDArray v : layerViews) {
+                v.close();
             }
         }
         storage = fresh;
-        keyViews = new NDArray[layers];
-        valueViews = new NDArray[layers];
+        layerViews = new NDArray[layers];
         for (int l = 0; l < layers; l++) {
-            keyViews[l] = storage.get(new NDIndex(l, 0));
-            valueViews[l] = storage.get(new NDIndex(l, 1));
+            layerViews[l] = storage.get(new NDIndex(l));
         }
         // Growth can happen inside a forward call's NDScope: the pool's tensors must outlive it.
         NDScope.unregister(storage);
-        NDScope.unregister(keyViews);
-        NDScope.unregister(valueViews);
+        NDScope.unregister(layerViews);
         slots = newSlots;
         capacity = newCapacity;
     }
@@ -97,8 +93,8 @@ public final class KvCachePool implements AutoCloseable {
         if (slot != last) {
             KvCache moved = live.get(last);
             if (moved.length() > 0) {
-                NDIndex dst = new NDIndex().addAllDim(2).addIndices(slot).addAllDim().addSliceDim(0, moved.length());
-                NDIndex src = new NDIndex().addAllDim(2).addIndices(last).addAllDim().addSliceDim(0, moved.length());
+                NDIndex dst = new NDIndex().addAllDim().addIndices(slot).addAllDim().addSliceDim(0, moved.length());
+                NDIndex src = new NDIndex().addAllDim().addIndices(last).addAllDim().addSliceDim(0, moved.length());
                 try (NDArray rows = storage.get(src)) {
                     storage.set(dst, rows);
                 }
@@ -126,12 +122,9 @@ public final class KvCachePool implements AutoCloseable {
         allocate(slots, Math.min(next, maxCapacity), storage);
     }
 
-    NDArray keys(int layer) {
-        return keyViews[layer];
-    }
-
-    NDArray values(int layer) {
-        return valueViews[layer];
+    /** Keys and values of one layer: [slots, 2 * kvHeads, capacity, headDim]. */
+    NDArray layer(int layer) {
+        return layerViews[layer];
     }
 
     NDArray storage() {

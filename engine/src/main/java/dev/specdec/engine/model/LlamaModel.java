@@ -28,12 +28,12 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray embed;          // [V, H]
     private final NDArray lmHead;         // [V, H] (the embedding table when tied)
     private final NDArray finalNormGain;  // [H]
-    private final NDArray eps;            // scalar rms_norm_eps
+    private final RmsNorm norm;
     private final NDArray rotateHalf;     // [headDim, headDim]
     private final DecoderLayer[] layers;
 
     private LlamaModel(ModelConfig config, Path directory, NDManager manager, NDArray embed, NDArray lmHead,
-                       NDArray finalNormGain, NDArray eps, NDArray rotateHalf, DecoderLayer[] layers) {
+                       NDArray finalNormGain, RmsNorm norm, NDArray rotateHalf, DecoderLayer[] layers) {
         this.config = config;
         this.directory = directory;
         this.manager = manager;
@@ -41,7 +41,7 @@ public final class LlamaModel implements AutoCloseable {
         this.embed = embed;
         this.lmHead = lmHead;
         this.finalNormGain = finalNormGain;
-        this.eps = eps;
+        this.norm = norm;
         this.rotateHalf = rotateHalf;
         this.layers = layers;
     }
@@ -67,7 +67,7 @@ public final class LlamaModel implements AutoCloseable {
                         + " (config.json says tie_word_embeddings is false)");
             }
             NDArray norm = r.read(manager, p + "norm.weight", h);
-            NDArray eps = manager.create((float) c.rmsNormEps);
+            RmsNorm eps = new RmsNorm(manager, h, c.rmsNormEps);
             NDArray rot = rotateHalfMatrix(manager, c.headDim);
             DecoderLayer[] layers = new DecoderLayer[c.numLayers];
             for (int i = 0; i < c.numLayers; i++) {
@@ -88,7 +88,7 @@ public final class LlamaModel implements AutoCloseable {
      * Reads one decoder layer with HF tensor names under {@code prefix} (e.g. {@code model.layers.3.}).
      * Temporary tensors live in {@code tmp}; the caller attaches the result to a long-lived manager.
      */
-    static DecoderLayer readLayer(ModelConfig c, CheckpointReader r, NDManager tmp, String prefix, NDArray eps,
+    static DecoderLayer readLayer(ModelConfig c, CheckpointReader r, NDManager tmp, String prefix, RmsNorm eps,
                                   NDArray rot, boolean inputNorm) {
         long h = c.hiddenSize;
         String a = prefix + "self_attn.";
@@ -143,8 +143,8 @@ public final class LlamaModel implements AutoCloseable {
         // returned hidden states and logits are kept, owned by the output's manager.
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            AttentionBatch ab = new AttentionBatch(out, batch, config.rope, config.headDim, config.groupSize(),
-                    config.slidingWindow, pool);
+            AttentionBatch ab = new AttentionBatch(out, batch, config.rope, config.numHeads, config.numKvHeads,
+                    config.headDim, config.slidingWindow, pool);
             NDArray x = Ops.embedding(out.create(tokenGrid(batch, ab.steps), new Shape(ab.batch, ab.steps)), embed);
             for (int l = 0; l < layers.length; l++) {
                 layers[l].forward(x, ab, pool, l);
@@ -152,7 +152,7 @@ public final class LlamaModel implements AutoCloseable {
             for (SequenceInput s : batch) {
                 s.cache().setLength(s.cache().length() + s.tokens().length);
             }
-            NDArray hidden = Ops.mul(DecoderLayer.rmsNormalize(x, eps), finalNormGain);   // [B, T, H]
+            NDArray hidden = Ops.mul(norm.normalize(x), finalNormGain);                  // [B, T, H]
             NDArray logits = switch (mode) {
                 case ALL -> Ops.linear(hidden, lmHead, null);                               // [B, T, V]
                 case LAST -> Ops.linear(lastRows(hidden, ab.realSteps, out), lmHead, null); // [B, V]
@@ -214,10 +214,6 @@ public final class LlamaModel implements AutoCloseable {
     /** LM head [V, H] (shared with the draft module). */
     public NDArray lmHead() {
         return lmHead;
-    }
-
-    public NDArray rmsEps() {
-        return eps;
     }
 
     NDArray rotateHalf() {

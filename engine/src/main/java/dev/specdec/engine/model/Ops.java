@@ -132,6 +132,37 @@ public final class Ops {
         return JniUtils.argMax(pt(a), -1, false);
     }
 
+    /** Splits {@code a} along {@code dim} into parts of the given sizes (views), in one call. */
+    public static ai.djl.ndarray.NDList split(NDArray a, long dim, long... sizes) {
+        calls++;
+        return JniUtils.split(pt(a), sizes, dim);
+    }
+
+    /** View of {@code a} restricted to {@code [min[d], max[d])} along every dimension d, in one call. */
+    public static NDArray sliceAll(NDArray a, long[] min, long[] max) {
+        calls++;
+        long[] step = new long[min.length];
+        java.util.Arrays.fill(step, 1);
+        return JniUtils.index(pt(a), min, max, step, (ai.djl.pytorch.engine.PtNDManager) a.getManager());
+    }
+
+    public static NDArray neg(NDArray a) {
+        calls++;
+        return JniUtils.neg(pt(a));
+    }
+
+    /** PyTorch {@code layer_norm} over the last dimension with unit gain and zero bias. */
+    public static NDArray layerNorm(NDArray a, NDArray ones, NDArray zeros, double eps) {
+        calls++;
+        long last = a.getShape().get(a.getShape().dimension() - 1);
+        return JniUtils.layerNorm(pt(a), new ai.djl.ndarray.types.Shape(last), pt(ones), pt(zeros), eps);
+    }
+
+    public static NDArray broadcast(NDArray a, long... shape) {
+        calls++;
+        return JniUtils.broadcast(pt(a), new ai.djl.ndarray.types.Shape(shape));
+    }
+
     public static NDArray cat(long dim, NDArray... parts) {
         calls++;
         PtNDArray[] p = new PtNDArray[parts.length];
