@@ -68,6 +68,8 @@ public final class BaseTrainer {
         public int checkpointEvery = 100;
         public int keepCheckpoints = 2;
         public long seed = 1234;
+        /** Stop this run after so many steps (as if the process were killed after its last checkpoint). */
+        public int stopAfterSteps = Integer.MAX_VALUE;
         /** Test hook: force a garbage collection between forward and backward. */
         public boolean gcBetweenForwardAndBackward;
         public PrintStream log = System.out;
@@ -176,6 +178,10 @@ public final class BaseTrainer {
             double windowLoss = 0;
             int windowSteps = 0;
             for (long step = startStep; step < o.steps; step++) {
+                if (step - startStep >= o.stopAfterSteps) {
+                    o.log.println("stopping after " + o.stopAfterSteps + " steps of this run (resume continues it)");
+                    return new Result(losses, Double.NaN, step, model.parameterCount(), (System.nanoTime() - t0) / 1e9);
+                }
                 double lr = schedule.at(step);
                 double loss = trainStep(manager, graph, model, corpus, step);
                 losses.add(loss);
