@@ -6,9 +6,43 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 
-/** Binary form of KV-cache rows inside a cache snapshot: row count, then the floats. */
+/**
+ * Full-tensor snapshots of a sequence's caches: the base KV rows (row count, then the floats), then
+ * whatever the decoder's drafter appends.
+ */
 public final class CacheSnapshots {
+    /** Writes or reads a decoder's extra state after the base rows. */
+    public interface Extra<T> {
+        void accept(T t) throws IOException;
+    }
+
+    /** Reads a decoder's extra state for one sequence. */
+    public interface ExtraReader {
+        void read(SequenceState s, DataInputStream in) throws IOException;
+    }
+
     private CacheSnapshots() {
+    }
+
+    public static byte[] export(SequenceState s, Extra<DataOutputStream> extra) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writeRows(out, s.cache);
+            extra.accept(out);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static void importAll(dev.specdec.engine.model.KvCachePool pool, java.util.List<SequenceState> seqs,
+                                 java.util.List<byte[]> snapshots, ExtraReader extra) throws IOException {
+        for (int i = 0; i < seqs.size(); i++) {
+            SequenceState s = seqs.get(i);
+            s.cache = pool.allocate();
+            try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(snapshots.get(i)))) {
+                readRows(in, s.cache);
+                extra.read(s, in);
+            }
+        }
     }
 
     public static void writeRows(DataOutputStream out, KvCache cache) throws IOException {

@@ -3,6 +3,8 @@ package dev.specdec.engine.spec;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import dev.specdec.engine.generate.BatchSupport;
+import dev.specdec.engine.generate.CacheSnapshots;
 import dev.specdec.engine.generate.Decoder;
 import dev.specdec.engine.generate.SequenceState;
 import dev.specdec.engine.generate.TokenSampler;
@@ -67,13 +69,9 @@ public final class SpeculativeDecoder implements Decoder {
         }
         long t0 = System.nanoTime();
         List<SequenceState> batch = new ArrayList<>(fresh);
-        List<SequenceInput> inputs = new ArrayList<>();
-        for (SequenceState s : batch) {
-            s.cache = pool.allocate();
-            inputs.add(SequenceInput.causal(s.cache, s.prompt()));
-        }
+        List<SequenceInput> inputs = BatchSupport.allocateAndFill(pool, batch, false);
         try (ForwardOutput out = model.forward(inputs, ForwardOutput.LogitsMode.LAST)) {
-            appendFirstTokens(batch, out.logits);
+            BatchSupport.appendSampled(batch, out.logits, model.config.vocabSize);
             long t1 = System.nanoTime();
             List<SequenceState> live = new ArrayList<>();
             List<Integer> rows = new ArrayList<>();
@@ -105,13 +103,7 @@ public final class SpeculativeDecoder implements Decoder {
         if (seqs.isEmpty()) {
             return;
         }
-        List<SequenceInput> inputs = new ArrayList<>();
-        for (SequenceState s : seqs) {
-            s.cache = pool.allocate();
-            int[] ctx = s.context();
-            inputs.add(SequenceInput.causal(s.cache, java.util.Arrays.copyOf(ctx, ctx.length - 1)));
-        }
-        try (ForwardOutput out = model.forward(inputs, ForwardOutput.LogitsMode.NONE);
+        try (ForwardOutput out = model.forward(BatchSupport.allocateAndFill(pool, seqs, true), ForwardOutput.LogitsMode.NONE);
              NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             drafter.prefill(new ArrayList<>(seqs), out.hidden);
@@ -120,41 +112,12 @@ public final class SpeculativeDecoder implements Decoder {
 
     @Override
     public byte[] exportCaches(SequenceState s) throws java.io.IOException {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
-            dev.specdec.engine.generate.CacheSnapshots.writeRows(out, s.cache);
-            drafter.exportState(s, out);
-        }
-        return bytes.toByteArray();
+        return CacheSnapshots.export(s, out -> drafter.exportState(s, out));
     }
 
     @Override
     public void importCaches(List<SequenceState> seqs, List<byte[]> snapshots) throws java.io.IOException {
-        for (int i = 0; i < seqs.size(); i++) {
-            SequenceState s = seqs.get(i);
-            s.cache = pool.allocate();
-            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshots.get(i)))) {
-                dev.specdec.engine.generate.CacheSnapshots.readRows(in, s.cache);
-                drafter.importState(s, in);
-            }
-        }
-    }
-
-    private void appendFirstTokens(List<SequenceState> batch, NDArray logits) {
-        int vocab = model.config.vocabSize;
-        boolean allGreedy = batch.stream().allMatch(s -> s.params().isGreedy());
-        if (allGreedy) {
-            long[] ids = logits.argMax(1).toLongArray();
-            for (int i = 0; i < batch.size(); i++) {
-                batch.get(i).append((int) ids[i]);
-            }
-            return;
-        }
-        float[] rows = logits.toFloatArray();
-        for (int i = 0; i < batch.size(); i++) {
-            SequenceState s = batch.get(i);
-            s.append(TokenSampler.sample(rows, i * vocab, vocab, s.params(), s.nextPosition()));
-        }
+        CacheSnapshots.importAll(pool, seqs, snapshots, drafter::importState);
     }
 
     @Override
