@@ -77,8 +77,12 @@ public final class EngineSession implements AutoCloseable {
     }
 
     /** Options of a speculative decoder; nulls take the drafter folder's defaults. */
-    public record DecoderOptions(Path drafterDir, String tree, Integer width) {
-        public static final DecoderOptions DEFAULTS = new DecoderOptions(null, null, null);
+    public record DecoderOptions(Path drafterDir, String tree, Integer width, Double chainStop) {
+        public static final DecoderOptions DEFAULTS = new DecoderOptions(null, null, null, null);
+
+        public DecoderOptions(Path drafterDir, String tree, Integer width) {
+            this(drafterDir, tree, width, null);
+        }
     }
 
     public Decoder decoder(String name) throws IOException {
@@ -99,8 +103,9 @@ public final class EngineSession implements AutoCloseable {
                 }
                 int width = o.width() != null ? o.width() : c.width();
                 TreePolicy tree = DrafterConfig.parseTree(o.tree() != null ? o.tree() : c.tree(), c.depth(), width);
+                double stop = o.chainStop() != null ? o.chainStop() : c.chainStop();
                 CtcDrafter drafter = new CtcDrafter(DraftModule.load(dir.resolve("model.safetensors"), model),
-                        maxBatch, Math.max(c.depth(), tree.maxDepth()), width, name);
+                        maxBatch, Math.max(c.depth(), tree.maxDepth()), width, stop, name);
                 CtcTransform.Mode mode = name.equals("ctc") ? CtcTransform.Mode.EXACT : CtcTransform.Mode.FAITHFUL;
                 return new SpeculativeDecoder(model, pool, drafter, tree, mode, c.blank(), name);
             }

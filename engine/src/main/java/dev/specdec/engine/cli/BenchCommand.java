@@ -44,6 +44,8 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> drafters;
     @Option(names = "--tree", description = "Tree for every speculative method without its own @tree.")
     String tree;
+    @Option(names = "--chain-stop", description = "CTC drafter: stop the draft chain below this probability.")
+    Double chainStop;
     @Option(names = "--limit", description = "Use only the first N prompts.") Integer limit;
     @Option(names = "--batch-size", defaultValue = "1") int batchSize;
     @Option(names = "--warmup", defaultValue = "2", description = "Untimed prompts per method first.") int warmup;
@@ -84,7 +86,7 @@ public final class BenchCommand implements Callable<Integer> {
                 String name = spec.contains("@") ? spec.substring(0, spec.indexOf('@')) : spec;
                 String t = spec.contains("@") ? spec.substring(spec.indexOf('@') + 1) : tree;
                 decoders.put(spec, name.equals("none") ? session.decoder("none")
-                        : session.decoder(name, new EngineSession.DecoderOptions(null, t, null)));
+                        : session.decoder(name, new EngineSession.DecoderOptions(null, t, null, chainStop)));
             }
             List<GenerationRequest> reqs = new ArrayList<>();
             for (PromptFile.Prompt p : ps) {

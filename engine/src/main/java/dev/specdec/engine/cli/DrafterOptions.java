@@ -22,11 +22,14 @@ public final class DrafterOptions {
     @Option(names = "--draft-width", description = "Candidates kept per draft depth (default from drafter.json).")
     Integer width;
 
+    @Option(names = "--chain-stop", description = "CTC drafter: stop the draft chain when its probability falls below this.")
+    Double chainStop;
+
     public String name() {
         return drafter;
     }
 
     public Decoder decoder(EngineSession session) throws IOException {
-        return session.decoder(drafter, new EngineSession.DecoderOptions(drafterDir, tree, width));
+        return session.decoder(drafter, new EngineSession.DecoderOptions(drafterDir, tree, width, chainStop));
     }
 }

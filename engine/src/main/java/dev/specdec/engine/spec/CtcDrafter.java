@@ -25,6 +25,7 @@ public final class CtcDrafter implements Drafter {
     private final KvCachePool pool;
     private final int depth;
     private final int width;
+    private final double chainStopLogProb;
     private final String name;
 
     /** Per-sequence state: the draft cache (one row per accepted position) and the current lists. */
@@ -41,11 +42,17 @@ public final class CtcDrafter implements Drafter {
         }
     }
 
-    public CtcDrafter(DraftModule module, int maxBatch, int depth, int width, String name) {
+    /**
+     * @param chainStop stop walking the top-1 chain once, for every sequence of the batch, the chain's
+     *                  draft probability falls below this (0 = always draft {@code depth} lists): deeper
+     *                  proposals would almost never be accepted, and each depth costs a draft forward.
+     */
+    public CtcDrafter(DraftModule module, int maxBatch, int depth, int width, double chainStop, String name) {
         this.module = module;
         this.pool = module.newCachePool(maxBatch, 256);
         this.depth = depth;
         this.width = width;
+        this.chainStopLogProb = chainStop > 0 ? Math.log(chainStop) : Double.NEGATIVE_INFINITY;
         this.name = name;
     }
 
@@ -91,6 +98,8 @@ public final class CtcDrafter implements Drafter {
         int b = seqs.size();
         int[][][] ids = new int[b][depth][];
         float[][][] lps = new float[b][depth][];
+        int produced = depth;
+        double[] chainLogProb = new double[b];
         int[] stable = new int[b];
         int[] lastPos = new int[b];
         for (int i = 0; i < b; i++) {
@@ -105,11 +114,15 @@ public final class CtcDrafter implements Drafter {
             NDArray f = lastRowsOf(out, inputs, scratch);                                   // [B, 1, H]
             for (int d = 0; d < depth; d++) {
                 TopK top = TopK.of(logits, width);
+                boolean worthGoingOn = false;
                 for (int i = 0; i < b; i++) {
                     ids[i][d] = top.ids[i];
                     lps[i][d] = top.logProbs[i];
+                    chainLogProb[i] += top.logProbs[i][0];
+                    worthGoingOn |= chainLogProb[i] >= chainStopLogProb;
                 }
-                if (d == depth - 1) {
+                if (d == depth - 1 || !worthGoingOn) {
+                    produced = d + 1;
                     break;
                 }
                 List<SequenceInput> chain = new ArrayList<>(b);
@@ -132,7 +145,8 @@ public final class CtcDrafter implements Drafter {
             }
         }
         for (int i = 0; i < b; i++) {
-            ((State) seqs.get(i).draftState).lists = new DepthLists(ids[i], lps[i]);
+            ((State) seqs.get(i).draftState).lists = new DepthLists(java.util.Arrays.copyOf(ids[i], produced),
+                    java.util.Arrays.copyOf(lps[i], produced));
         }
     }
 

@@ -15,7 +15,7 @@ import java.util.Locale;
  * A drafter folder's {@code drafter.json}: which kind of drafter it is and how to decode with it
  * (depth lists, their width, the default tree, the CTC blank id).
  */
-public record DrafterConfig(String type, int depth, int width, String tree, int blank) {
+public record DrafterConfig(String type, int depth, int width, String tree, int blank, double chainStop) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public static DrafterConfig load(Path dir) throws IOException {
@@ -29,7 +29,7 @@ public record DrafterConfig(String type, int depth, int width, String tree, int 
             throw new ModelFormatException(f + ": unknown drafter type '" + type + "'");
         }
         return new DrafterConfig(type, j.path("depth").asInt(4), j.path("width").asInt(10),
-                j.path("tree").asText("ranked:16"), j.path("blank").asInt(0));
+                j.path("tree").asText("ranked:16"), j.path("blank").asInt(0), j.path("chain_stop").asDouble(0));
     }
 
     public void save(Path dir, ObjectNode extra) throws IOException {
@@ -39,6 +39,7 @@ public record DrafterConfig(String type, int depth, int width, String tree, int 
         j.put("width", width);
         j.put("tree", tree);
         j.put("blank", blank);
+        j.put("chain_stop", chainStop);
         if (extra != null) {
             j.setAll(extra);
         }

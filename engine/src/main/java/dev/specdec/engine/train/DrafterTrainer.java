@@ -300,7 +300,7 @@ public final class DrafterTrainer {
         }
         String type = obj.kind == DraftObjective.Kind.CTC ? "ctc" : "medusa";
         int depth = obj.kind == DraftObjective.Kind.CTC ? o.depth : o.heads;
-        new DrafterConfig(type, depth, o.width, o.tree, o.blank).save(o.out, extra);
+        new DrafterConfig(type, depth, o.width, o.tree, o.blank, 0.0).save(o.out, extra);
         o.log.println("saved " + type + " drafter to " + o.out);
     }
 
