@@ -42,6 +42,8 @@ public final class TrainDrafterCommand implements Callable<Integer> {
     @Option(names = "--width", defaultValue = "10", description = "Candidates per depth at decode time.") int width;
     @Option(names = "--tree", defaultValue = "ranked:16", description = "Default decode tree written to drafter.json.") String tree;
     @Option(names = "--feature-tokens", defaultValue = "1000000", description = "Base-model tokens to collect features for.") int featureTokens;
+    @Option(names = "--self-distill", defaultValue = "0",
+            description = "Extra training windows continued greedily by the base model itself.") int selfDistill;
     @Option(names = "--log-every", defaultValue = "20") int logEvery;
     @Option(names = "--eval-every", defaultValue = "250") int evalEvery;
     @Option(names = "--checkpoint-every", defaultValue = "250") int checkpointEvery;
@@ -86,6 +88,7 @@ public final class TrainDrafterCommand implements Callable<Integer> {
         o.width = width;
         o.tree = tree;
         o.featureTokens = featureTokens;
+        o.selfDistillWindows = selfDistill;
         o.logEvery = logEvery;
         o.evalEvery = evalEvery;
         o.checkpointEvery = checkpointEvery;

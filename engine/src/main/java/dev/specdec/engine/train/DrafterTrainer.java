@@ -65,6 +65,8 @@ public final class DrafterTrainer {
         public int width = 10;
         public String tree = "ranked:16";
         public int featureTokens = 1_000_000;
+        /** Extra windows whose continuations the base model writes itself (greedy), as at decode time. */
+        public int selfDistillWindows = 0;
         public int heldoutWindows = 32;
         public int logEvery = 20;
         public int evalEvery = 250;
@@ -90,9 +92,11 @@ public final class DrafterTrainer {
         DraftFeatures train;
         DraftFeatures held;
         try (LlamaModel model = LlamaModel.load(o.model, null); TextTokenizer tok = TextTokenizer.load(o.model)) {
-            train = features(model, tok, o.corpus, o.out.resolve("features/train"), modelId, o.featureTokens);
+            train = features(model, tok, o.corpus, o.out.resolve("features/train"), modelId + "#sd" + o.selfDistillWindows,
+                    o.featureTokens, o.selfDistillWindows);
             held = o.heldout == null ? null
-                    : features(model, tok, o.heldout, o.out.resolve("features/heldout"), modelId, o.heldoutWindows * o.window);
+                    : features(model, tok, o.heldout, o.out.resolve("features/heldout"), modelId,
+                    o.heldoutWindows * o.window, 0);
         }
         long t0 = System.nanoTime();
         TrainingCheckpoints ckpts = new TrainingCheckpoints(o.out, 2);
@@ -147,7 +151,7 @@ public final class DrafterTrainer {
                 if (done % o.logEvery == 0 || done == o.steps) {
                     double secs = (System.nanoTime() - windowStart) / 1e9;
                     double tps = n * (double) o.batch * o.window / secs;
-                    progress.report(done, sumLoss / n, lr, 0, tps, String.format(Locale.ROOT, "top1 %.3f%s", sumTop1 / n,
+                    progress.report(done, sumLoss / n, lr, Double.NaN, tps, String.format(Locale.ROOT, "top1 %.3f%s", sumTop1 / n,
                             Double.isNaN(heldMetrics[0]) ? "" : String.format(Locale.ROOT, "  held-out top1 %.3f", heldMetrics[0])));
                     append(logFile, String.format(Locale.ROOT, "{\"step\":%d,\"loss\":%.5f,\"top1\":%.4f,\"lr\":%.3e}",
                             done, sumLoss / n, sumTop1 / n, lr));
@@ -187,7 +191,7 @@ public final class DrafterTrainer {
 
     /** Features of a corpus file (collected once; reused when the same model produced them). */
     private DraftFeatures features(LlamaModel model, TextTokenizer tok, Path text, Path dir, String modelId,
-                                   int maxTokens) throws IOException {
+                                   int maxTokens, int selfDistill) throws IOException {
         DraftFeatures f = DraftFeatures.open(dir, modelId);
         if (f != null) {
             return f;
@@ -206,8 +210,46 @@ public final class DrafterTrainer {
             System.arraycopy(corpus.tokens(), i * stride, w, 1, body);
             windows.add(w);
         }
+        if (selfDistill > 0) {
+            windows.addAll(selfDistilled(model, corpus, bos, selfDistill));
+        }
         o.log.printf(Locale.ROOT, "collecting base features: %d windows of %d tokens from %s%n", windows.size(), o.window, text);
         return DraftFeatures.collect(model, windows, o.window, dir, modelId, 4, o.log);
+    }
+
+    /**
+     * Windows written by the base model itself: BOS + the first 16 tokens of a random corpus line, then
+     * the base model's greedy continuation. These match what the drafter sees while decoding.
+     */
+    private List<int[]> selfDistilled(LlamaModel model, TokenCorpus corpus, int bos, int count) {
+        int promptLen = 16;
+        SplittableRandom rnd = new SplittableRandom(o.seed + 17);
+        List<dev.specdec.engine.generate.GenerationRequest> reqs = new ArrayList<>();
+        dev.specdec.engine.generate.SamplingParams p = dev.specdec.engine.generate.SamplingParams
+                .greedy(o.window - promptLen - 1).withIgnoreEos(true);
+        for (int i = 0; i < count; i++) {
+            int start = rnd.nextInt(Math.max(1, corpus.size() - promptLen));
+            int[] prompt = new int[promptLen + 1];
+            prompt[0] = bos;
+            System.arraycopy(corpus.tokens(), start, prompt, 1, promptLen);
+            reqs.add(new dev.specdec.engine.generate.GenerationRequest("sd" + i, prompt, p));
+        }
+        o.log.printf(Locale.ROOT, "self-distillation: the base model writes %d windows%n", count);
+        List<int[]> out = new ArrayList<>();
+        try (dev.specdec.engine.model.KvCachePool pool = model.newCachePool(8, o.window)) {
+            dev.specdec.engine.generate.Generator g = new dev.specdec.engine.generate.Generator(model, null,
+                    new dev.specdec.engine.generate.PlainDecoder(model, pool), 8);
+            List<dev.specdec.engine.generate.GenerationResult> rs = g.run(reqs);
+            for (int i = 0; i < rs.size(); i++) {
+                int[] w = java.util.Arrays.copyOf(reqs.get(i).promptIds(), o.window);
+                int[] gen = rs.get(i).tokenIds();
+                System.arraycopy(gen, 0, w, promptLen + 1, Math.min(gen.length, o.window - promptLen - 1));
+                if (gen.length == o.window - promptLen - 1) {
+                    out.add(w);
+                }
+            }
+        }
+        return out;
     }
 
     /** One optimiser step's forward/backward over micro-batches: {mean loss, mean top-1}. */

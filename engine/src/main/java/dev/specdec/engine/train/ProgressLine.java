@@ -20,8 +20,9 @@ public final class ProgressLine {
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
         long done = step - firstStep;
         double eta = done > 0 ? elapsed / done * (totalSteps - step) : Double.NaN;
-        out.println(String.format(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  gnorm %.3f  tok/s %.0f  elapsed %s  eta %s%s",
-                step, totalSteps, loss, lr, gradNorm, tokensPerSecond, hms(elapsed), hms(eta),
+        String norm = Double.isNaN(gradNorm) ? "" : String.format(Locale.ROOT, "  gnorm %.3f", gradNorm);
+        out.println(String.format(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e%s  tok/s %.0f  elapsed %s  eta %s%s",
+                step, totalSteps, loss, lr, norm, tokensPerSecond, hms(elapsed), hms(eta),
                 extra == null || extra.isEmpty() ? "" : "  " + extra));
         out.flush();
     }
