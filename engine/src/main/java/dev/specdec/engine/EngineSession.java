@@ -89,9 +89,21 @@ public final class EngineSession implements AutoCloseable {
         return decoder(name, DecoderOptions.DEFAULTS);
     }
 
+    /**
+     * The decoder {@code auto} stands for: {@code ctc} when the model has a CTC drafter beside it (or
+     * one is given), otherwise plain decoding.
+     */
+    public String resolve(String name, DecoderOptions o) {
+        if (!name.equals("auto")) {
+            return name;
+        }
+        Path dir = o.drafterDir() != null ? o.drafterDir() : modelDir.resolve("drafter-ctc");
+        return Files.isRegularFile(dir.resolve("drafter.json")) ? "ctc" : "none";
+    }
+
     /** A new decoder by name; speculative ones load their drafter (the caller closes the decoder). */
     public Decoder decoder(String name, DecoderOptions o) throws IOException {
-        switch (name) {
+        switch (resolve(name, o)) {
             case "none":
                 return new PlainDecoder(model, pool);
             case "ctc":

@@ -9,8 +9,9 @@ import java.nio.file.Path;
 
 /** {@code --drafter}, {@code --drafter-dir}, {@code --tree}, {@code --top-k-draft}: how to decode. */
 public final class DrafterOptions {
-    @Option(names = "--drafter", defaultValue = "ctc",
-            description = "ctc (default), ctc-faithful, medusa or none (plain decoding).")
+    @Option(names = "--drafter", defaultValue = "auto",
+            description = "ctc, ctc-faithful, medusa, none (plain decoding) or auto (default: ctc when the model has a"
+                    + " CTC drafter in drafter-ctc/, else none).")
     String drafter;
 
     @Option(names = "--drafter-dir", description = "Drafter folder (default: drafter-ctc/ or drafter-medusa/ beside the model).")

@@ -76,6 +76,13 @@ class GenerateCommandTest {
     }
 
     @Test
+    void defaultsToPlainDecodingForAModelWithoutDrafter() throws Exception {
+        Run r = run("generate", "--model", model.toString(), "--prompt-ids", "1,7,9", "--max-new-tokens", "4", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, new ObjectMapper().readTree(r.out().trim()).get("speculative").get("accepted_draft_tokens").asInt());
+    }
+
+    @Test
     void readsPromptFilesInAllFormats(@TempDir Path tmp) throws Exception {
         Path f = tmp.resolve("p.jsonl");
         Files.writeString(f, "{\"id\":\"a\",\"prompt\":\"And God\"}\n"
@@ -112,7 +119,7 @@ class GenerateCommandTest {
         assertEquals(2, topP.code());
         assertTrue(topP.err().contains("top_p"), topP.err());
 
-        Run noDrafter = run("generate", "--model", model.toString(), "--prompt", "x");
+        Run noDrafter = run("generate", "--model", model.toString(), "--drafter", "ctc", "--prompt", "x");
         assertEquals(2, noDrafter.code());
         assertTrue(noDrafter.err().contains("drafter"), noDrafter.err());
     }
