@@ -1,12 +1,20 @@
 package dev.specdec.cli;
 
 import dev.specdec.engine.cli.EngineMain;
+import dev.specdec.job.cli.BatchCommand;
+import dev.specdec.job.cli.BenchJobCommand;
+import dev.specdec.job.cli.RunCommand;
+import dev.specdec.job.cli.ServeLocalCommand;
+import dev.specdec.job.cli.SubmitCommand;
+import dev.specdec.job.cli.TailCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code specdec} command: engine commands and the Flink job's commands. */
 @Command(name = "specdec", mixinStandardHelpOptions = true, version = "specdec 0.1.0",
-        description = "Speculative LLM decoding with a CTC drafter, as an engine and as an Apache Flink job.")
+        description = "Speculative LLM decoding with a CTC drafter, as an engine and as an Apache Flink job.",
+        subcommands = {BatchCommand.class, RunCommand.class, ServeLocalCommand.class, SubmitCommand.class,
+                TailCommand.class, BenchJobCommand.class})
 public final class SpecdecMain {
 
     public static void main(String[] args) {

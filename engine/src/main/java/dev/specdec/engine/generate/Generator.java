@@ -41,16 +41,21 @@ public final class Generator {
 
     /** Validates a request against the model; throws {@link InvalidRequestException} with the reason. */
     public static void validate(LlamaModel model, GenerationRequest r) {
+        validate(model.config, r);
+    }
+
+    /** Validates a request against a model's configuration (no weights needed). */
+    public static void validate(dev.specdec.engine.model.ModelConfig config, GenerationRequest r) {
         r.params().validate();
-        int ctx = model.config.maxPositions;
+        int ctx = config.maxPositions;
         if (r.promptIds().length >= ctx) {
             throw new InvalidRequestException("prompt of " + r.promptIds().length
                     + " tokens does not fit the context of " + ctx + " tokens (at least one new token must fit)");
         }
         for (int id : r.promptIds()) {
-            if (id < 0 || id >= model.config.vocabSize) {
+            if (id < 0 || id >= config.vocabSize) {
                 throw new InvalidRequestException("prompt token id " + id + " is outside the vocabulary of "
-                        + model.config.vocabSize);
+                        + config.vocabSize);
             }
         }
     }

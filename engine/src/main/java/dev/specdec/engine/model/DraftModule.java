@@ -77,7 +77,7 @@ public final class DraftModule implements AutoCloseable {
     /** A cache pool for the draft layer (one layer). */
     public KvCachePool newCachePool(int slots, int initialRows) {
         return new KvCachePool(manager, base.device(), 1, config.numKvHeads, config.headDim, slots, initialRows,
-                base.config.maxPositions + 64);
+                base.config.maxPositions + LlamaModel.SCRATCH_ROWS);
     }
 
     /**

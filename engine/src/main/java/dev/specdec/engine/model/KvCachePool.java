@@ -112,7 +112,7 @@ public final class KvCachePool implements AutoCloseable {
             return;
         }
         if (rows > maxCapacity) {
-            throw new IllegalArgumentException("sequence of " + rows + " tokens exceeds the context of "
+            throw new IllegalArgumentException("sequence of " + rows + " rows exceeds the cache capacity of "
                     + maxCapacity + " tokens");
         }
         int next = capacity;

@@ -123,10 +123,17 @@ public final class LlamaModel implements AutoCloseable {
         return m.create(r, new Shape(headDim, headDim));
     }
 
-    /** A cache pool for this model: {@code slots} sequences of up to the model's context. */
+    /**
+     * Rows a cache may hold beyond the context: a verified token tree occupies more rows than
+     * positions, and a batch pads every sequence to its largest tree, so a sequence near the end of
+     * the context still needs room for scratch rows that are never committed.
+     */
+    public static final int SCRATCH_ROWS = 256;
+
+    /** A cache pool for this model: {@code slots} sequences of up to the model's context (plus scratch rows). */
     public KvCachePool newCachePool(int slots, int initialRows) {
         return new KvCachePool(manager, device, config.numLayers, config.numKvHeads, config.headDim,
-                slots, initialRows, config.maxPositions);
+                slots, initialRows, config.maxPositions + SCRATCH_ROWS);
     }
 
     /**

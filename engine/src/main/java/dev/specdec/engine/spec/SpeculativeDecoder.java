@@ -203,7 +203,8 @@ public final class SpeculativeDecoder implements Decoder {
         int maxNodes = maxOffset == 0 ? 0 : policy.nodeBudget();
         CandidateTree cand = policy.build(s.lastToken(), drafter.lists(s), maxNodes);
         VerifyTree tree = CtcTransform.apply(cand, transform, blank).limitDepth(maxOffset);
-        return tree.truncate(pool.maxCapacity() - s.cache.length());
+        // Positions stay inside the context (limitDepth); rows may use the pool's scratch rows.
+        return tree.truncate(Math.min(LlamaModel.SCRATCH_ROWS / 2, pool.maxCapacity() - s.cache.length()));
     }
 
     private Acceptance.Result accept(SequenceState s, VerifyTree tree, ForwardOutput out, long[] argmax, int b, int t) {

@@ -138,6 +138,24 @@ class SpeculativeExactnessTest {
     }
 
     @Test
+    void batchedSequencesRunToTheEndOfTheContext() {
+        // 160-token context: every sequence ends by length, while others in its batch still verify big trees.
+        SamplingParams p = new SamplingParams(400, 0, 0, 1, 0, Set.of(), List.of(), true);
+        List<GenerationResult> plain;
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            plain = run(new PlainDecoder(model, pool), 1, p);
+        }
+        for (GenerationResult r : plain) {
+            assertEquals(160, r.promptTokens() + r.completionTokens(), "plain decoding fills the context");
+        }
+        try (KvCachePool pool = model.newCachePool(4, 32)) {
+            SpeculativeDecoder d = new SpeculativeDecoder(model, pool,
+                    new ScriptedDrafter(truth(plain), 4, 10, 97, true, 8), StaticTree.paper(), CtcTransform.Mode.EXACT, 0, "ctc");
+            assertSame(plain, run(d, 4, p), "to the end of the context");
+        }
+    }
+
+    @Test
     void stopStringsAndEosCutTheSameToken() {
         SamplingParams p = new SamplingParams(60, 0, 0, 1, 0, Set.of(17, 23), List.of(), false);
         List<GenerationResult> plain;

@@ -1,0 +1,75 @@
+package dev.specdec.job;
+
+import dev.specdec.job.cli.DecodeOptions;
+import dev.specdec.job.cli.DurationConverter;
+import dev.specdec.job.cli.KafkaOptions;
+import dev.specdec.job.cli.RequestOptions;
+import dev.specdec.job.pipeline.JobEnvironment;
+import dev.specdec.job.pipeline.KafkaEndpoint;
+import dev.specdec.job.pipeline.StreamingJob;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/**
+ * Main class of the job jar, for {@code flink run}: builds the streaming job and submits it to the
+ * cluster the Flink client points at. The model folder must exist on every TaskManager, and the
+ * PyTorch native libraries must be installed there (the jar leaves them out); set
+ * {@code DJL_OFFLINE=true} and {@code OPT_OUT_TRACKING=true} in the TaskManagers' environment.
+ *
+ * <pre>
+ * flink run -c dev.specdec.job.FlinkJobMain specdec-job-0.1.0-SNAPSHOT-flink.jar \
+ *     --bootstrap-servers kafka:9092 --model /opt/models/kjv-llama-12m --parallelism 2
+ * </pre>
+ */
+@Command(name = "specdec-job", mixinStandardHelpOptions = true,
+        description = "Submit the specdec streaming job (Kafka in, speculative decoding, Kafka out) to a Flink cluster.")
+public final class FlinkJobMain implements Callable<Integer> {
+    @Mixin
+    KafkaOptions kafka;
+
+    @Mixin
+    DecodeOptions decode;
+
+    @Mixin
+    RequestOptions request;
+
+    @Option(names = "--parallelism", defaultValue = "1", description = "Decode subtasks (default ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(names = "--checkpoint-interval", defaultValue = "5s", converter = DurationConverter.class,
+            description = "Checkpoint interval (default ${DEFAULT-VALUE}).")
+    Duration checkpointInterval;
+
+    @Option(names = "--checkpoint-dir", description = "Checkpoint folder URI (default: the cluster's execution.checkpointing.dir).")
+    String checkpointDir;
+
+    @Option(names = "--restart-attempts", defaultValue = "10", description = "Restarts after failures (default ${DEFAULT-VALUE}).")
+    int restartAttempts;
+
+    @Override
+    public Integer call() throws Exception {
+        KafkaEndpoint endpoint = kafka.endpoint();
+        Configuration conf = JobEnvironment.configuration(checkpointInterval, checkpointDir, restartAttempts);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(parallelism);
+        StreamingJob.attach(env, endpoint, decode.clusterSettings(), request.defaults(), parallelism);
+        env.execute("specdec: " + endpoint.inputTopic() + " -> " + endpoint.outputTopic());
+        return 0;
+    }
+
+    /** Does not call System.exit: under {@code flink run} the client JVM must finish on its own. */
+    public static void main(String[] args) {
+        CommandLine cl = new CommandLine(new FlinkJobMain());
+        int code = cl.execute(args);
+        if (code != 0) {
+            throw new IllegalStateException("specdec-job failed with exit code " + code);
+        }
+    }
+}

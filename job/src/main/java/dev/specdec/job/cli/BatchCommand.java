@@ -1,0 +1,101 @@
+package dev.specdec.job.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.specdec.engine.cli.Defaults;
+import dev.specdec.job.pipeline.SpecdecPipeline;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code specdec batch}: generation over a dataset with the Flink job on an in-process cluster,
+ * observable in the Flink dashboard while it runs. The bounded job ends when the dataset is done;
+ * results are JSON lines in the output folder (dead letters in its {@code dead-letters/}).
+ */
+@Command(name = "batch", mixinStandardHelpOptions = true,
+        description = {"Generate completions for a dataset with the Flink job on a local cluster.",
+                "The Flink dashboard is served at http://127.0.0.1:8081 while the job runs."})
+public final class BatchCommand implements Callable<Integer> {
+    static final String DEFAULT_INPUT = "data/sample-prompts.jsonl";
+
+    @Option(names = "--input", description = {"Request file or folder: JSON lines ({id, prompt}, MT-bench, GSM8K,",
+            "or GenerationRequest fields) or .avro files (default: " + DEFAULT_INPUT + ")."})
+    Path input;
+
+    @Option(names = "--output", defaultValue = "batch-output",
+            description = "Folder for results-*.jsonl and dead-letters/ (default ${DEFAULT-VALUE}).")
+    Path output;
+
+    @Option(names = "--overwrite", description = "Replace the results of an earlier run in the output folder.")
+    boolean overwrite;
+
+    @Option(names = "--quiet", description = "No progress line.")
+    boolean quiet;
+
+    @Mixin
+    DecodeOptions decode;
+
+    @Mixin
+    RequestOptions request;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Override
+    public Integer call() throws Exception {
+        Path in = (input != null ? input : Defaults.resolve(DEFAULT_INPUT)).toAbsolutePath();
+        if (!Files.exists(in)) {
+            throw new IllegalArgumentException("input " + in + " does not exist");
+        }
+        Path out = output.toAbsolutePath();
+        SpecdecPipeline pipeline = SpecdecPipeline.builder()
+                .decode(decode.settings())
+                .defaults(request.defaults())
+                .fileInput(in.toString())
+                .parallelism(cluster.parallelism())
+                .build();
+        OutputFiles.prepare(out, overwrite);
+        Configuration conf = cluster.configuration("batch");
+        int port = cluster.webPort();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        env.setParallelism(cluster.parallelism());
+        SpecdecPipeline.Outputs streams = pipeline.build(env);
+        SpecdecPipeline.sinkResultsToFiles(streams.results(), out.toString());
+        SpecdecPipeline.sinkDeadLettersToFiles(streams.deadLetters(), out.resolve("dead-letters").toString());
+
+        long total = InputCount.count(in);
+        System.err.println("specdec batch: " + total + " requests from " + in);
+        System.err.println("Flink dashboard: http://127.0.0.1:" + port + "  (the job ends when the dataset is done)");
+        JobClient job = env.executeAsync("specdec batch: " + in.getFileName());
+        ProgressLine progress = new ProgressLine(new FlinkRest(port, job.getJobID().toString()), total, System.err);
+        Thread progressThread = new Thread(progress, "specdec-progress");
+        progressThread.setDaemon(true);
+        if (!quiet) {
+            progressThread.start();
+        }
+        try {
+            job.getJobExecutionResult().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw JobFailure.of("the batch job", e);
+        } finally {
+            progress.stop();
+            progressThread.interrupt();
+            progressThread.join(2000);
+        }
+        List<JsonNode> results = OutputFiles.committedLines(out, "results");
+        List<JsonNode> dead = OutputFiles.committedLines(out.resolve("dead-letters"), "dead-letters");
+        ResultSummary summary = ResultSummary.of(results);
+        System.out.println(summary);
+        System.out.println("results: " + out + "/results-*.jsonl"
+                + (dead.isEmpty() ? "" : "; " + dead.size() + " dead letters: " + out.resolve("dead-letters")));
+        return 0;
+    }
+}

@@ -1,0 +1,366 @@
+package dev.specdec.job.cli;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.specdec.engine.EngineSession;
+import dev.specdec.engine.cli.Defaults;
+import dev.specdec.engine.generate.Decoder;
+import dev.specdec.engine.generate.GenerationRequest;
+import dev.specdec.engine.generate.GenerationResult;
+import dev.specdec.engine.generate.PromptFile;
+import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.engine.tokenizer.TextTokenizer;
+import dev.specdec.job.decode.DecodeSettings;
+import dev.specdec.job.decode.RestoreCost;
+import dev.specdec.job.pipeline.JobEnvironment;
+import dev.specdec.job.pipeline.SpecdecPipeline;
+import dev.specdec.job.records.RequestDefaults;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code specdec bench-job}: end-to-end throughput of the Flink job against the bare engine
+ * ({@code Generator.run}) on the same requests, in one run, per batch size; then the checkpoint size
+ * and duration of both KV-cache checkpoint forms. Token rates count generated tokens over the
+ * decoding span (first request arrival to last completion for the job, the {@code run} call for
+ * the engine); model loading and cluster start-up are excluded from both.
+ */
+@Command(name = "bench-job", mixinStandardHelpOptions = true,
+        description = "Flink job vs bare engine tokens/s per batch size, and checkpoint cost of the two cache forms.")
+public final class BenchJobCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Option(names = "--prompts", description = "Prompt file (default: " + BatchCommand.DEFAULT_INPUT + ").")
+    Path prompts;
+
+    @Option(names = "--requests", defaultValue = "32", description = "Requests per run, cycling over the prompts (default ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--batch-sizes", split = ",", defaultValue = "1,4,16", description = "Default ${DEFAULT-VALUE}.")
+    int[] batchSizes;
+
+    @Option(names = "--checkpoint-modes", split = ",", defaultValue = "compact,full-tensor",
+            description = "Cache checkpoint forms to measure at the largest batch size (empty: skip).")
+    List<String> checkpointModes;
+
+    @Option(names = "--checkpoint-interval", defaultValue = "500ms", converter = DurationConverter.class,
+            description = "Checkpoint interval of the checkpoint runs (default ${DEFAULT-VALUE}).")
+    Duration checkpointInterval;
+
+    @Option(names = "--repeats", defaultValue = "1",
+            description = "Engine and job runs per batch size, alternating; the best of each counts (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--web-port", defaultValue = "8081", description = "REST port of the local cluster (default ${DEFAULT-VALUE}).")
+    int webPort;
+
+    @Option(names = "--json", defaultValue = "bench-results/job.json", description = "Where to write the numbers.")
+    Path json;
+
+    @Mixin
+    DecodeOptions decode;
+
+    @Mixin
+    RequestOptions request;
+
+    /**
+     * One measured run. {@code computeShare}: the model's prefill, draft and verify time summed over
+     * requests (each step's time is split among its batch), over the span; 1.0 means the model never
+     * waited, so a lower token rate comes from slower model calls, not from the job's scheduling.
+     */
+    private record Run(double tokensPerSecond, long tokens, double seconds, Map<String, int[]> outputs, double beta,
+                       double computeShare) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (requests < 1) {
+            throw new IllegalArgumentException("--requests must be at least 1");
+        }
+        Path promptFile = prompts != null ? prompts : Defaults.resolve(BatchCommand.DEFAULT_INPUT);
+        List<PromptFile.Prompt> base = PromptFile.read(promptFile);
+        if (base.isEmpty()) {
+            throw new IllegalArgumentException(promptFile + " has no prompts");
+        }
+        RequestDefaults defaults = request.defaults();
+        Path workDir = TempDirs.create("specdec-bench-job");
+        Path input = workDir.resolve("requests.jsonl");
+        Map<String, String> texts = writeRequests(input, "r", requests, base);
+
+        ObjectNode root = JSON.createObjectNode();
+        root.put("model", decode.modelDir().toString());
+        root.put("drafter", decode.drafter);
+        root.put("requests", requests);
+        root.put("repeats", Math.max(1, repeats));
+        root.put("max_new_tokens", defaults.maxNewTokens());
+        root.put("cpus", Runtime.getRuntime().availableProcessors());
+        ArrayNode rows = root.putArray("throughput");
+        System.out.println("batch  engine tok/s  job tok/s  job/engine  model share: engine  job  beta(job)  identical");
+        for (int b : batchSizes) {
+            Run engine = null;
+            Run job = null;
+            boolean identical = true;
+            // Alternating runs (the order flips every repetition), best of each: on a shared machine,
+            // other load slows whichever runs during it.
+            for (int rep = 0; rep < Math.max(1, repeats); rep++) {
+                Run e = rep % 2 == 0 ? engineRun(texts, defaults, b) : null;
+                Run j = jobRun(input, defaults, b, decode.queueFactor, DecodeSettings.CacheCheckpoint.COMPACT,
+                        Duration.ofSeconds(2), workDir, null);
+                if (e == null) {
+                    e = engineRun(texts, defaults, b);
+                }
+                identical &= sameOutputs(e.outputs(), j.outputs());
+                engine = engine == null || e.tokensPerSecond() > engine.tokensPerSecond() ? e : engine;
+                job = job == null || j.tokensPerSecond() > job.tokensPerSecond() ? j : job;
+            }
+            double ratio = job.tokensPerSecond() / engine.tokensPerSecond();
+            System.out.printf(Locale.ROOT, "%5d  %12.1f  %9.1f  %9.1f%%  %18.1f%%  %4.1f%%  %9.2f  %s%n", b,
+                    engine.tokensPerSecond(), job.tokensPerSecond(), 100 * ratio, 100 * engine.computeShare(),
+                    100 * job.computeShare(), job.beta(), identical ? "yes" : "NO");
+            ObjectNode r = rows.addObject();
+            r.put("batch", b);
+            r.put("engine_tokens_per_s", engine.tokensPerSecond());
+            r.put("engine_tokens", engine.tokens());
+            r.put("engine_seconds", engine.seconds());
+            r.put("job_tokens_per_s", job.tokensPerSecond());
+            r.put("job_tokens", job.tokens());
+            r.put("job_seconds", job.seconds());
+            r.put("job_over_engine", ratio);
+            r.put("job_mean_acceptance_length", job.beta());
+            r.put("engine_model_time_share", engine.computeShare());
+            r.put("job_model_time_share", job.computeShare());
+            r.put("identical_outputs", identical);
+        }
+        List<String> modes = checkpointModes == null ? List.of()
+                : checkpointModes.stream().map(String::trim).filter(m -> !m.isEmpty()).toList();
+        if (!modes.isEmpty()) {
+            int b = Arrays.stream(batchSizes).max().orElse(1);
+            ArrayNode cps = root.putArray("checkpoints");
+            System.out.println("checkpoints at batch " + b + ", every " + checkpointInterval.toMillis() + " ms:");
+            System.out.println("form          checkpoints  max state bytes  median ms  max ms");
+            // Admission of one batch and four batches of requests keep the input backpressured, so
+            // checkpoints are taken with a full batch mid-generation (none completes during the final drain).
+            Path ckInput = workDir.resolve("checkpoint-requests.jsonl");
+            writeRequests(ckInput, "c", 4 * b, base);
+            for (String mode : modes) {
+                AtomicReference<JsonNode> stats = new AtomicReference<>();
+                jobRun(ckInput, defaults, b, 1, DecodeOptions.cacheMode(mode), checkpointInterval, workDir, stats);
+                ObjectNode c = checkpointRow(mode, stats.get());
+                cps.add(c);
+                System.out.printf(Locale.ROOT, "%-12s  %11d  %15d  %9.0f  %6.0f%n", mode, c.get("completed").asInt(),
+                        c.get("max_state_bytes").asLong(), c.get("median_duration_ms").asDouble(),
+                        c.get("max_duration_ms").asDouble());
+            }
+        }
+        if (!modes.isEmpty()) {
+            int b = Arrays.stream(batchSizes).max().orElse(1);
+            RestoreCost.Result rc = restoreCost(texts, defaults, b);
+            ObjectNode r = root.putObject("restore");
+            r.put("requests", b);
+            r.put("tokens_per_request", rc.tokensPerRequest());
+            r.put("reprefill_ms", rc.reprefillMillis());
+            r.put("import_ms", rc.importMillis());
+            r.put("snapshot_bytes", rc.snapshotBytes());
+            System.out.printf(Locale.ROOT, "restore of %d half-decoded requests (%.0f tokens each): re-prefill %.0f ms"
+                            + " (compact), tensor import %.0f ms (full-tensor, %.1f MB uncompressed)%n", b,
+                    rc.tokensPerRequest(), rc.reprefillMillis(), rc.importMillis(), rc.snapshotBytes() / 1e6);
+        }
+        Files.createDirectories(json.toAbsolutePath().getParent());
+        JSON.writeValue(json.toFile(), root);
+        System.out.println("wrote " + json);
+        return 0;
+    }
+
+    /** Writes {@code n} requests cycling over the prompts; returns id -> prompt text. */
+    private static Map<String, String> writeRequests(Path file, String prefix, int n, List<PromptFile.Prompt> base)
+            throws java.io.IOException {
+        Map<String, String> texts = new java.util.LinkedHashMap<>();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String id = String.format(Locale.ROOT, "%s%03d", prefix, i);
+            String text = base.get(i % base.size()).text();
+            texts.put(id, text);
+            lines.add(JSON.copy().disable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(JSON.createObjectNode().put("id", id).put("prompt", text)));
+        }
+        Files.write(file, lines, StandardCharsets.UTF_8);
+        return texts;
+    }
+
+    /** Restore cost of both cache forms for b requests decoded half-way (a fixed-length budget keeps them going). */
+    private RestoreCost.Result restoreCost(Map<String, String> texts, RequestDefaults d, int b) throws Exception {
+        DecodeSettings s = decode.settings();
+        SamplingParams params = new SamplingParams(d.maxNewTokens() * 2, d.temperature(), d.topK(), d.topP(), d.seed(),
+                new HashSet<>(), List.of(), true);
+        List<GenerationRequest> reqs = new ArrayList<>();
+        try (TextTokenizer tok = TextTokenizer.load(Path.of(s.modelDir()))) {
+            for (Map.Entry<String, String> e : texts.entrySet()) {
+                if (reqs.size() < b) {
+                    reqs.add(new GenerationRequest(e.getKey(), tok.encode(e.getValue()), params));
+                }
+            }
+        }
+        return RestoreCost.measure(DecodeSettings.builder().model(s.modelDir()).defaultDrafter(s.defaultDrafter())
+                .drafterDir(decode.drafterDir == null ? null : decode.drafterDir.toAbsolutePath().toString())
+                .tree(decode.tree).draftWidth(decode.draftWidth).maxBatch(b).build(), reqs, d.maxNewTokens());
+    }
+
+    /** The bare engine: Generator.run over all requests at batch size b, after a short warm-up. */
+    private Run engineRun(Map<String, String> texts, RequestDefaults d, int b) throws Exception {
+        SamplingParams params = new SamplingParams(d.maxNewTokens(), d.temperature(), d.topK(), d.topP(), d.seed(),
+                new HashSet<>(), d.stop(), d.ignoreEos());
+        DecodeSettings s = decode.settings();
+        try (EngineSession session = EngineSession.open(Path.of(s.modelDir()), Device.cpu(), b);
+             Decoder decoder = session.decoder(s.defaultDrafter(), s.decoderOptions(s.defaultDrafter()))) {
+            List<GenerationRequest> reqs = new ArrayList<>();
+            texts.forEach((id, t) -> reqs.add(new GenerationRequest(id, session.tokenizer().encode(t), params)));
+            session.generator(decoder).run(reqs.subList(0, Math.min(b, reqs.size())).stream()
+                    .map(r -> new GenerationRequest(r.id(), r.promptIds(), params.withMaxNewTokens(8))).toList());
+            long t0 = System.nanoTime();
+            List<GenerationResult> out = session.generator(decoder).run(reqs);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            Map<String, int[]> outputs = new HashMap<>();
+            long tokens = 0;
+            long steps = 0;
+            long stepTokens = 0;
+            double computeMs = 0;
+            for (GenerationResult r : out) {
+                computeMs += r.prefillMillis() + r.draftMillis() + r.verifyMillis();
+                outputs.put(r.id(), r.tokenIds());
+                tokens += r.completionTokens();
+                steps += r.steps();
+                stepTokens += r.steps() == 0 ? 0 : r.completionTokens() - 1;
+            }
+            return new Run(tokens / secs, tokens, secs, outputs, steps == 0 ? 0 : (double) stepTokens / steps,
+                    computeMs / 1000 / secs);
+        }
+    }
+
+    /** The Flink job over the same requests; optionally records the checkpoint statistics while it runs. */
+    private Run jobRun(Path input, RequestDefaults d, int b, int queueFactor, DecodeSettings.CacheCheckpoint mode,
+                       Duration interval, Path workDir, AtomicReference<JsonNode> checkpointStats) throws Exception {
+        DecodeSettings base = decode.settings();
+        DecodeSettings s = DecodeSettings.builder().model(base.modelDir()).defaultDrafter(base.defaultDrafter())
+                .drafterDir(decode.drafterDir == null ? null : decode.drafterDir.toAbsolutePath().toString())
+                .tree(decode.tree).draftWidth(decode.draftWidth)
+                .maxBatch(b).queueFactor(queueFactor).cacheCheckpoint(mode).build();
+        Path out = Files.createTempDirectory(workDir, "out-b" + b + "-");
+        Path ckpt = Files.createTempDirectory(workDir, "ckpt-");
+        Configuration conf = JobEnvironment.local(JobEnvironment.configuration(interval, ckpt.toUri().toString(), 0), 1,
+                freeWebPort());
+        int port = conf.get(org.apache.flink.configuration.RestOptions.PORT);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        env.setParallelism(1);
+        SpecdecPipeline.Outputs streams = SpecdecPipeline.builder().decode(s).defaults(d).fileInput(input.toString())
+                .build().build(env);
+        SpecdecPipeline.sinkResultsToFiles(streams.results(), out.toString());
+        SpecdecPipeline.sinkDeadLettersToFiles(streams.deadLetters(), out.resolve("dead-letters").toString());
+        JobClient job = env.executeAsync("specdec bench-job b=" + b);
+        // Checkpoint statistics live only as long as the job: sample them while it runs.
+        Thread poller = null;
+        if (checkpointStats != null) {
+            FlinkRest rest = new FlinkRest(port, job.getJobID().toString());
+            poller = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
+                        checkpointStats.set(rest.checkpoints());
+                        Thread.sleep(250);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Exception notYet) {
+                        // starting or finished
+                    }
+                }
+            }, "specdec-bench-checkpoints");
+            poller.setDaemon(true);
+            poller.start();
+        }
+        try {
+            job.getJobExecutionResult().get();
+        } finally {
+            if (poller != null) {
+                poller.interrupt();
+                poller.join(2000);
+            }
+        }
+        List<JsonNode> results = OutputFiles.committedLines(out, "results");
+        ResultSummary sum = ResultSummary.of(results);
+        Map<String, int[]> outputs = new HashMap<>();
+        double computeMs = 0;
+        for (JsonNode r : results) {
+            computeMs += r.path("timings").path("prefill_ms").asDouble() + r.path("speculative").path("draft_ms").asDouble()
+                    + r.path("speculative").path("verify_ms").asDouble();
+            JsonNode ids = r.get("token_ids");
+            int[] v = new int[ids.size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = ids.get(i).asInt();
+            }
+            outputs.put(r.get("request_id").asText(), v);
+        }
+        return new Run(sum.tokensPerSecond(), sum.completionTokens(), sum.spanSeconds(), outputs, sum.meanAcceptanceLength(),
+                computeMs / 1000 / sum.spanSeconds());
+    }
+
+    private int freeWebPort() throws Exception {
+        ClusterOptions c = new ClusterOptions();
+        c.webPort = webPort;
+        return c.webPort();
+    }
+
+    private static boolean sameOutputs(Map<String, int[]> a, Map<String, int[]> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<String, int[]> e : a.entrySet()) {
+            if (!Arrays.equals(e.getValue(), b.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Completed checkpoints' size and duration from the REST checkpoint statistics. */
+    private static ObjectNode checkpointRow(String mode, JsonNode stats) {
+        ObjectNode c = JSON.createObjectNode();
+        c.put("form", mode);
+        List<Long> sizes = new ArrayList<>();
+        List<Double> durations = new ArrayList<>();
+        if (stats != null) {
+            for (JsonNode h : stats.path("history")) {
+                if ("COMPLETED".equals(h.path("status").asText())) {
+                    sizes.add(h.path("state_size").asLong(h.path("checkpointed_size").asLong()));
+                    durations.add(h.path("end_to_end_duration").asDouble());
+                }
+            }
+        }
+        durations.sort(Double::compare);
+        c.put("completed", sizes.size());
+        c.put("max_state_bytes", sizes.stream().mapToLong(Long::longValue).max().orElse(0));
+        c.put("mean_state_bytes", sizes.stream().mapToLong(Long::longValue).average().orElse(0));
+        c.put("median_duration_ms", durations.isEmpty() ? 0 : durations.get(durations.size() / 2));
+        c.put("max_duration_ms", durations.isEmpty() ? 0 : durations.get(durations.size() - 1));
+        return c;
+    }
+}

@@ -1,0 +1,176 @@
+package dev.specdec.job.cli;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker and controller) inside this JVM, for
+ * trying the streaming job on one machine: writes a {@code server.properties}, formats the storage
+ * the way {@code kafka-storage.sh format} does, starts the server and waits until it answers.
+ * Listens on 127.0.0.1 only.
+ */
+public final class LocalKafkaBroker implements AutoCloseable {
+    private final KafkaRaftServer server;
+    private final String bootstrap;
+    private final Path dataDir;
+    private final boolean deleteOnClose;
+    private boolean closed;
+
+    private LocalKafkaBroker(KafkaRaftServer server, String bootstrap, Path dataDir, boolean deleteOnClose) {
+        this.server = server;
+        this.bootstrap = bootstrap;
+        this.dataDir = dataDir;
+        this.deleteOnClose = deleteOnClose;
+    }
+
+    /**
+     * Starts a broker on {@code port} (0 = any free port) with its data in {@code dataDir} (null = a
+     * temporary folder, deleted on close).
+     */
+    public static LocalKafkaBroker start(int port, Path dataDir) throws Exception {
+        boolean temporary = dataDir == null;
+        Path dir = temporary ? Files.createTempDirectory("specdec-kafka") : dataDir.toAbsolutePath();
+        Files.createDirectories(dir);
+        int brokerPort = port == 0 ? freePort() : port;
+        int controllerPort = freePort();
+        Properties props = serverProperties(dir, brokerPort, controllerPort);
+        Path file = dir.resolve("server.properties");
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            props.store(w, "specdec serve-local: single-node KRaft broker");
+        }
+        if (!Files.exists(dir.resolve("logs").resolve("meta.properties"))) {
+            format(file);
+        }
+        KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+        server.startup();
+        LocalKafkaBroker broker = new LocalKafkaBroker(server, "127.0.0.1:" + brokerPort, dir, temporary);
+        try {
+            broker.awaitReady();
+        } catch (Exception e) {
+            broker.close();
+            throw e;
+        }
+        return broker;
+    }
+
+    static Properties serverProperties(Path dir, int brokerPort, int controllerPort) {
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", "1");
+        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+        p.put("log.dirs", dir.resolve("logs").toString());
+        p.put("num.partitions", "1");
+        // One broker: every internal topic has a single replica.
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        return p;
+    }
+
+    /** {@code kafka-storage.sh format -t <new cluster id> -c server.properties}, output kept quiet unless it fails. */
+    private static void format(Path propertiesFile) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int rc;
+        try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+            rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c",
+                    propertiesFile.toString()}, out);
+        }
+        if (rc != 0) {
+            throw new IOException("formatting the Kafka storage failed: " + buf.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    private void awaitReady() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try (Admin admin = admin()) {
+                admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+                return;
+            } catch (Exception e) {
+                last = e;
+                Thread.sleep(200);
+            }
+        }
+        throw new IOException("the Kafka broker did not become ready within 60 s", last);
+    }
+
+    public String bootstrapServers() {
+        return bootstrap;
+    }
+
+    public Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+    }
+
+    /** Creates the topics that do not exist yet. */
+    public void createTopics(List<String> names, int partitions) throws Exception {
+        try (Admin admin = admin()) {
+            List<NewTopic> topics = new ArrayList<>();
+            for (String n : names) {
+                topics.add(new NewTopic(n, partitions, (short) 1));
+            }
+            for (var f : admin.createTopics(topics).values().values()) {
+                try {
+                    f.get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Stops the broker (and deletes a temporary data folder); safe to call more than once. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        server.shutdown();
+        server.awaitShutdown();
+        if (deleteOnClose) {
+            TempDirs.delete(dataDir);
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.specdec.job.cli;
+
+import dev.specdec.job.pipeline.KafkaEndpoint;
+import dev.specdec.job.pipeline.StreamingJob;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.util.concurrent.Callable;
+
+/**
+ * {@code specdec run}: the streaming job on an in-process Flink cluster with its dashboard. The same
+ * job runs on a real cluster from the job jar ({@code flink run target/specdec-job-*-flink.jar ...},
+ * main class {@link dev.specdec.job.FlinkJobMain}).
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run the streaming job: requests from a Kafka topic, results to another (exactly once).",
+                "Runs until stopped (Ctrl-C); the Flink dashboard is at http://127.0.0.1:8081."})
+public final class RunCommand implements Callable<Integer> {
+    @Mixin
+    KafkaOptions kafka;
+
+    @Mixin
+    DecodeOptions decode;
+
+    @Mixin
+    RequestOptions request;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Override
+    public Integer call() throws Exception {
+        KafkaEndpoint endpoint = kafka.endpoint();
+        Configuration conf = cluster.configuration("run");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        env.setParallelism(cluster.parallelism());
+        StreamingJob.attach(env, endpoint, decode.settings(), request.defaults(), cluster.parallelism());
+        System.err.println("specdec run: requests from " + endpoint.inputTopic() + ", results to " + endpoint.outputTopic()
+                + " on " + endpoint.bootstrapServers() + "; dashboard http://127.0.0.1:" + cluster.webPort());
+        try {
+            env.executeAsync("specdec run: " + endpoint.inputTopic() + " -> " + endpoint.outputTopic())
+                    .getJobExecutionResult().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw JobFailure.of("the streaming job", e);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.specdec.job.cli;
+
+import dev.specdec.job.records.RecordCodec;
+import dev.specdec.job.records.RecordJson;
+import dev.specdec.records.GenerationResult;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code specdec tail}: prints results from the results topic as JSON lines. It reads with
+ * {@code isolation.level=read_committed}, so it sees exactly the results of committed job
+ * checkpoints (each once). Exits after {@code --count} results, or after {@code --timeout}.
+ */
+@Command(name = "tail", mixinStandardHelpOptions = true,
+        description = "Print results from the results topic as JSON lines (read_committed).")
+public final class TailCommand implements Callable<Integer> {
+    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
+    String bootstrapServers;
+
+    @Option(names = "--topic", defaultValue = "results", description = "Results topic (default ${DEFAULT-VALUE}).")
+    String topic;
+
+    @Option(names = "--count", description = "Exit after this many results (default: run until --timeout or Ctrl-C).")
+    Integer count;
+
+    @Option(names = "--timeout", converter = DurationConverter.class,
+            description = "Give up after this long (e.g. 60s); exit code 1 if fewer than --count results came.")
+    Duration timeout;
+
+    @Option(names = "--from-end", description = "Only results committed from now on (default: from the beginning).")
+    boolean fromEnd;
+
+    @Option(names = "--ids", split = ",", description = "Only results of these request ids.")
+    List<String> ids;
+
+    @Override
+    public Integer call() throws Exception {
+        if (count != null && count < 1) {
+            throw new IllegalArgumentException("--count must be at least 1");
+        }
+        RecordCodec<GenerationResult> codec = RecordCodec.results();
+        Set<String> wanted = ids == null ? null : new HashSet<>(ids);
+        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        int printed = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, "specdec-tail-" + UUID.randomUUID(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromEnd ? "latest" : "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            while (System.nanoTime() < deadline && (count == null || printed < count)) {
+                for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
+                    GenerationResult r;
+                    try {
+                        r = codec.decode(rec.value());
+                    } catch (IOException e) {
+                        System.err.println("skipping record at " + rec.topic() + "-" + rec.partition() + "@" + rec.offset()
+                                + ": " + e.getMessage());
+                        continue;
+                    }
+                    if (wanted != null && !wanted.contains(r.getRequestId())) {
+                        continue;
+                    }
+                    System.out.println(RecordJson.toJsonLine(r));
+                    System.out.flush();
+                    printed++;
+                    if (count != null && printed >= count) {
+                        break;
+                    }
+                }
+            }
+        }
+        if (count != null && printed < count) {
+            System.err.println("tail: " + printed + " of " + count + " results before the timeout");
+            return 1;
+        }
+        return 0;
+    }
+}

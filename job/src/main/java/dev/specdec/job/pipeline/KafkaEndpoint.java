@@ -1,0 +1,42 @@
+package dev.specdec.job.pipeline;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/**
+ * Where and how the streaming job talks to Kafka.
+ *
+ * @param transactionTimeout the KafkaSink's producer transaction timeout; it must not exceed the
+ *                           broker's {@code transaction.max.timeout.ms} (15 minutes by default,
+ *                           while the sink's own default of 1 hour is rejected by such brokers)
+ */
+public record KafkaEndpoint(String bootstrapServers, String inputTopic, String outputTopic, String deadLetterTopic,
+                            String groupId, String transactionalIdPrefix, Duration transactionTimeout)
+        implements Serializable {
+    /** A broker's default transaction.max.timeout.ms. */
+    public static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+    public KafkaEndpoint {
+        require(bootstrapServers, "bootstrap servers");
+        require(inputTopic, "input topic");
+        require(outputTopic, "output topic");
+        require(groupId, "consumer group id");
+        require(transactionalIdPrefix, "transactional id prefix");
+        if (transactionTimeout == null || transactionTimeout.isZero() || transactionTimeout.isNegative()) {
+            throw new IllegalArgumentException("the transaction timeout must be positive");
+        }
+        if (transactionTimeout.compareTo(BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("a transaction timeout of " + transactionTimeout.toSeconds()
+                    + " s exceeds the broker default transaction.max.timeout.ms of 15 minutes");
+        }
+        if (inputTopic.equals(outputTopic)) {
+            throw new IllegalArgumentException("input and output topics must differ");
+        }
+    }
+
+    private static void require(String v, String what) {
+        if (v == null || v.isBlank()) {
+            throw new IllegalArgumentException("the " + what + " must be set");
+        }
+    }
+}

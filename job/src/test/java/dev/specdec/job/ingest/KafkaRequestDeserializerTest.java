@@ -1,0 +1,65 @@
+package dev.specdec.job.ingest;
+
+import dev.specdec.job.records.RecordCodec;
+import dev.specdec.job.records.RequestDefaults;
+import dev.specdec.records.DeadLetter;
+import dev.specdec.records.GenerationRequest;
+import org.apache.flink.types.Either;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Kafka deserializer never throws: random bytes, truncated and bit-flipped records all become
+ * dead letters with their position (a throwing deserializer makes Flink restart forever).
+ */
+class KafkaRequestDeserializerTest {
+    final KafkaRequestDeserializer d = new KafkaRequestDeserializer(RequestDefaults.standard());
+
+    @Test
+    void readsAvroAndJson() {
+        byte[] avro = RecordCodec.requests().encode(RequestDefaults.standard().newBuilder("a").setPrompt("p").build());
+        assertEquals("a", d.read("t", 0, 1, avro).right().getRequestId());
+        Either<DeadLetter, GenerationRequest> json = d.read("t", 2, 7, " {\"prompt\":\"p\"}".getBytes(StandardCharsets.UTF_8));
+        assertEquals("t-2-7", json.right().getRequestId());
+    }
+
+    @Test
+    void neverThrowsOnGarbage() {
+        byte[] valid = RecordCodec.requests().encode(RequestDefaults.standard().newBuilder("a").setPrompt("p").build());
+        SplittableRandom rnd = new SplittableRandom(3);
+        int dead = 0;
+        for (int i = 0; i < 2000; i++) {
+            byte[] b;
+            switch (i % 4) {
+                case 0 -> {
+                    b = new byte[rnd.nextInt(0, 64)];
+                    for (int j = 0; j < b.length; j++) {
+                        b[j] = (byte) rnd.nextInt(256);
+                    }
+                }
+                case 1 -> b = Arrays.copyOf(valid, rnd.nextInt(0, valid.length));
+                case 2 -> {
+                    b = valid.clone();
+                    b[rnd.nextInt(10, b.length)] ^= (byte) (1 + rnd.nextInt(255));
+                }
+                default -> b = ("{\"id\":\"x\"," + "\"prompt\":".repeat(rnd.nextInt(3))).getBytes(StandardCharsets.UTF_8);
+            }
+            Either<DeadLetter, GenerationRequest> out = d.read("t", 1, i, b);
+            if (out.isLeft()) {
+                dead++;
+                assertEquals("t", out.left().getTopic());
+                assertEquals(1, out.left().getPartition());
+                assertEquals(i, out.left().getOffset());
+                assertTrue(!out.left().getReason().isEmpty());
+            }
+        }
+        assertTrue(dead > 1000, "most garbage must be dead letters, got " + dead);
+        assertTrue(d.read("t", 0, 0, null).isLeft());
+    }
+}

@@ -1,0 +1,247 @@
+package dev.specdec.job.kafka;
+
+import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.job.FailOnce;
+import dev.specdec.job.TinyModel;
+import dev.specdec.job.decode.DecodeSettings;
+import dev.specdec.job.pipeline.JobEnvironment;
+import dev.specdec.job.pipeline.KafkaEndpoint;
+import dev.specdec.job.pipeline.SpecdecPipeline;
+import dev.specdec.job.pipeline.StreamingJob;
+import dev.specdec.job.records.RecordCodec;
+import dev.specdec.job.records.RequestDefaults;
+import dev.specdec.records.DeadLetter;
+import dev.specdec.records.FinishReason;
+import dev.specdec.records.GenerationRequest;
+import dev.specdec.records.GenerationResult;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The streaming job against a real in-process KRaft broker: requests in on a topic (current and
+ * version-1 Avro, JSON), poison records among them; every request answered exactly once on the
+ * results topic (read_committed) with the engine's greedy tokens, poison in the dead-letter topic
+ * with its partition and offset; and the same after a failure injected mid-generation.
+ */
+class KafkaPipelineTest {
+    @TempDir
+    static Path tmp;
+    static Path model;
+    static KafkaTestCluster kafka;
+    static final RecordCodec<GenerationRequest> REQUESTS = RecordCodec.requests();
+    static final RecordCodec<GenerationResult> RESULTS = RecordCodec.results();
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = TinyModel.create(tmp.resolve("model"));
+        kafka = KafkaTestCluster.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    private static Map.Entry<String, byte[]> record(String key, byte[] value) {
+        return new AbstractMap.SimpleEntry<>(key, value);
+    }
+
+    private static GenerationRequest request(String id, String prompt, int maxNew, boolean ignoreEos) {
+        return new RequestDefaults(maxNew, 0, 1, 0, 0, List.of(), ignoreEos).newBuilder(id).setPrompt(prompt).build();
+    }
+
+    private static JobClient startJob(String prefix, int batch, int queueFactor, Duration checkpoints,
+                                      FailOnce<GenerationResult> failure) throws Exception {
+        KafkaEndpoint endpoint = new KafkaEndpoint(kafka.bootstrap(), prefix + "-prompts", prefix + "-results",
+                prefix + "-dead", prefix, prefix, Duration.ofMinutes(5));
+        DecodeSettings settings = DecodeSettings.builder().model(model.toString()).maxBatch(batch)
+                .queueFactor(queueFactor).build();
+        Configuration conf = JobEnvironment.configuration(checkpoints, tmp.resolve(prefix + "-ckpt").toUri().toString(), 3);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
+        if (failure == null) {
+            StreamingJob.attach(env, endpoint, settings, RequestDefaults.standard(), 1);
+        } else {
+            SpecdecPipeline.Outputs o = SpecdecPipeline.builder().decode(settings).kafkaInput(endpoint).build().build(env);
+            SpecdecPipeline.sinkResultsToKafka(o.results().map(failure).name("inject-failure"), endpoint);
+            SpecdecPipeline.sinkDeadLettersToKafka(o.deadLetters(), endpoint);
+        }
+        return env.executeAsync(prefix);
+    }
+
+    private static Map<String, GenerationResult> results(String topic, int expected) throws Exception {
+        List<ConsumerRecord<byte[], byte[]>> recs = kafka.readCommitted(topic, l -> l.size() >= expected,
+                Duration.ofMinutes(3), Duration.ofSeconds(3));
+        Map<String, GenerationResult> byId = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : recs) {
+            GenerationResult res = RESULTS.decode(r.value());
+            assertEquals(res.getRequestId(), new String(r.key(), StandardCharsets.UTF_8));
+            GenerationResult prev = byId.put(res.getRequestId(), res);
+            assertEquals(null, prev, "a second result for " + res.getRequestId());
+        }
+        assertEquals(expected, recs.size(), "results: " + byId.keySet());
+        return byId;
+    }
+
+    private static int[] tokens(GenerationResult r) {
+        return r.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void everyRequestExactlyOnceAndPoisonBecomesDeadLetters() throws Exception {
+        String p = "basic";
+        kafka.createTopics(2, p + "-prompts");
+        kafka.createTopics(1, p + "-results", p + "-dead");
+        Map<String, String> good = new LinkedHashMap<>();
+        good.put("a1", "In the beginning God created");
+        good.put("a2", "And the earth was without form");
+        good.put("a3", "The quick brown fox");
+        good.put("a4", "And God said");
+        good.put("json-ok", "darkness was upon the face");
+        good.put("old-v1", "And the evening and the morning");
+        List<Map.Entry<String, byte[]>> in = new ArrayList<>();
+        for (String id : List.of("a1", "a2", "a3", "a4")) {
+            in.add(record(id, REQUESTS.encode(request(id, good.get(id), 20, false))));
+        }
+        in.add(record("json-ok", ("{\"request_id\":\"json-ok\",\"prompt\":\"" + good.get("json-ok")
+                + "\",\"max_new_tokens\":20}").getBytes(StandardCharsets.UTF_8)));
+        in.add(record("old-v1", encodeWithV1("old-v1", good.get("old-v1"), 20)));
+        byte[] valid = REQUESTS.encode(request("cut", "hello", 20, false));
+        in.add(record("cut", Arrays.copyOf(valid, valid.length / 2)));
+        in.add(record(null, new byte[] {1, 2, 3, 4, 5}));
+        in.add(record("json-bad", "{\"request_id\":\"json-bad\",\"prompt\":\"x\",\"temperature\":\"hot\"}"
+                .getBytes(StandardCharsets.UTF_8)));
+        in.add(record("neg", REQUESTS.encode(request("neg", "hello", -1, false))));
+        kafka.send(p + "-prompts", in);
+
+        JobClient job = startJob(p, 3, 2, Duration.ofMillis(300), null);
+        try {
+            Map<String, GenerationResult> byId = results(p + "-results", good.size() + 2);
+            Map<String, int[]> expected = TinyModel.reference(model, good, SamplingParams.greedy(20));
+            for (String id : good.keySet()) {
+                GenerationResult r = byId.get(id);
+                assertNotNull(r, "no result for " + id);
+                assertArrayEquals(expected.get(id), tokens(r), "tokens of " + id);
+                assertEquals(null, r.getError());
+            }
+            assertEquals(FinishReason.ERROR, byId.get("json-bad").getFinishReason());
+            assertTrue(byId.get("json-bad").getError().contains("temperature must be a number"));
+            assertEquals(FinishReason.ERROR, byId.get("neg").getFinishReason());
+            assertTrue(byId.get("neg").getError().contains("max_new_tokens"));
+
+            RecordCodec<DeadLetter> dl = RecordCodec.deadLetters();
+            List<DeadLetter> dead = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : kafka.readCommitted(p + "-dead", l -> l.size() >= 3,
+                    Duration.ofMinutes(1), Duration.ofSeconds(1))) {
+                dead.add(dl.decode(r.value()));
+            }
+            assertEquals(3, dead.size(), dead.toString());
+            for (DeadLetter d : dead) {
+                assertEquals("kafka", d.getSource());
+                assertEquals(p + "-prompts", d.getTopic());
+                assertNotNull(d.getPartition());
+                assertNotNull(d.getOffset());
+            }
+            assertTrue(dead.stream().anyMatch(d -> d.getReason().contains("undecodable Avro record")), dead.toString());
+            assertTrue(dead.stream().anyMatch(d -> d.getReason().contains("not a GenerationRequest")
+                    && Arrays.equals(bytes(d.getPayload()), new byte[] {1, 2, 3, 4, 5})), dead.toString());
+            assertTrue(dead.stream().anyMatch(d -> "json-bad".equals(d.getRequestId())), dead.toString());
+        } finally {
+            job.cancel().get(1, TimeUnit.MINUTES);
+        }
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void failureMidGenerationRestoresAndEveryRequestCompletesOnce() throws Exception {
+        String p = "failover";
+        kafka.createTopics(1, p + "-prompts", p + "-results", p + "-dead");
+        Map<String, String> prompts = new LinkedHashMap<>();
+        for (int i = 0; i < 8; i++) {
+            prompts.put("f" + i, TinyModel.CORPUS.get(i % TinyModel.CORPUS.size()).substring(0, 20));
+        }
+        List<Map.Entry<String, byte[]>> in = new ArrayList<>();
+        prompts.forEach((id, text) -> in.add(record(id, REQUESTS.encode(request(id, text, 120, true)))));
+        kafka.send(p + "-prompts", in);
+
+        FailOnce<GenerationResult> failure = new FailOnce<>(p, 2, 1);
+        JobClient job = startJob(p, 2, 2, Duration.ofMillis(150), failure);
+        try {
+            Map<String, GenerationResult> byId = results(p + "-results", prompts.size());
+            assertTrue(FailOnce.failed(p), "the failure was not injected");
+            Map<String, int[]> expected = TinyModel.reference(model, prompts,
+                    SamplingParams.greedy(120).withIgnoreEos(true));
+            int recovered = 0;
+            for (String id : prompts.keySet()) {
+                GenerationResult r = byId.get(id);
+                assertNotNull(r, "no result for " + id);
+                assertArrayEquals(expected.get(id), tokens(r), "tokens of " + id);
+                assertEquals(FinishReason.LENGTH, r.getFinishReason());
+                recovered += r.getRecoveries() > 0 ? 1 : 0;
+            }
+            assertTrue(recovered > 0, "no request resumed from a checkpoint mid-generation");
+        } finally {
+            job.cancel().get(1, TimeUnit.MINUTES);
+        }
+    }
+
+    /** A request written by a client that still uses version 1 of the schema. */
+    private static byte[] encodeWithV1(String id, String prompt, int maxNew) throws Exception {
+        Schema v1 = RecordCodec.historySchema("GenerationRequest-v1.avsc");
+        GenericRecord r = new GenericData.Record(v1);
+        r.put("request_id", id);
+        r.put("prompt", prompt);
+        r.put("messages", new ArrayList<>());
+        r.put("max_new_tokens", maxNew);
+        r.put("temperature", 0.0);
+        r.put("top_p", 1.0);
+        r.put("top_k", 0);
+        r.put("seed", 0L);
+        r.put("stop", new ArrayList<>());
+        r.put("stop_token_ids", new ArrayList<>());
+        r.put("drafter", new GenericData.EnumSymbol(v1.getField("drafter").schema(), "DEFAULT"));
+        r.put("submit_time_ms", 0L);
+        ByteBuffer buf = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(r);
+        byte[] out = new byte[buf.remaining()];
+        buf.get(out);
+        return out;
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        ByteBuffer d = b.duplicate();
+        byte[] out = new byte[d.remaining()];
+        d.get(out);
+        return out;
+    }
+}
