@@ -15,8 +15,9 @@ public final class DecodeOptions {
     @Option(names = "--model", description = "HuggingFace checkpoint folder (default: the bundled model).")
     Path model;
 
-    @Option(names = "--drafter", defaultValue = "ctc",
-            description = "Decoder for requests that do not choose: ctc (default), ctc-faithful, medusa or none.")
+    @Option(names = "--drafter", defaultValue = "auto",
+            description = {"Decoder for requests that do not choose: ctc, ctc-faithful, medusa, none, or auto",
+                    "(default: ctc when the model folder has a CTC drafter, else none)."})
     String drafter;
 
     @Option(names = "--drafter-dir", description = "Folder of the default drafter (default: drafter-ctc/ or drafter-medusa/ beside the model).")
@@ -85,10 +86,25 @@ public final class DecodeOptions {
         return settings(model.toString());
     }
 
+    /**
+     * {@code auto}: ctc when the model folder (seen from here) has a CTC drafter, none when it has
+     * not; a folder that exists only on the TaskManagers keeps ctc.
+     */
+    private String resolveDrafter(String modelPath) {
+        if (!drafter.equals("auto")) {
+            return drafter;
+        }
+        Path dir = drafterDir != null ? drafterDir : Path.of(modelPath).resolve("drafter-ctc");
+        if (!java.nio.file.Files.isDirectory(Path.of(modelPath))) {
+            return "ctc";
+        }
+        return java.nio.file.Files.isRegularFile(dir.resolve("drafter.json")) ? "ctc" : "none";
+    }
+
     private DecodeSettings settings(String modelPath) {
         return DecodeSettings.builder()
                 .model(modelPath)
-                .defaultDrafter(drafter)
+                .defaultDrafter(resolveDrafter(modelPath))
                 .drafterDir(drafterDir == null ? null : drafterDir.toAbsolutePath().toString())
                 .tree(tree)
                 .draftWidth(draftWidth)
