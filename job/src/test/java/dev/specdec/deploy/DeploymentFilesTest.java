@@ -255,6 +255,27 @@ class DeploymentFilesTest {
                 "the image recipe puts the GPU plugin and its discovery script in " + GPU_PLUGIN_DIR);
     }
 
+    /**
+     * DJL loads PyTorch's and the tokenizer's native libraries, which a JVM loads once: DJL must sit in
+     * Flink's lib/ and load parent-first, or the first job restart (a new job classloader) fails with
+     * "already loaded in another classloader".
+     */
+    @Test
+    void djlLoadsParentFirstFromFlinksLib() {
+        String key = CoreOptions.ALWAYS_PARENT_FIRST_LOADER_PATTERNS_ADDITIONAL.key();
+        Map<String, String> tm = flinkProperties(service(compose(), "taskmanager"), "taskmanager");
+        Map<String, String> fd = flinkConfiguration(map(flinkDeployment().get("spec"), "spec"));
+        for (Map.Entry<String, Map<String, String>> e : Map.of("docker-compose.yml taskmanager", tm, "FlinkDeployment", fd).entrySet()) {
+            String patterns = e.getValue().getOrDefault(key, "");
+            assertTrue(List.of(patterns.split(";")).contains("ai.djl."), e.getKey() + ": " + key + " must include ai.djl.");
+        }
+        String dockerfile = DeployFiles.read(DOCKERFILE);
+        for (String jar : List.of("ai.djl:api:", "ai.djl.pytorch:pytorch-engine:", "ai.djl.pytorch:pytorch-jni:",
+                "ai.djl.huggingface:tokenizers:")) {
+            assertTrue(dockerfile.contains(jar), "the image puts " + jar + " into Flink's lib/");
+        }
+    }
+
     @Test
     void cpuOverrideDropsTheGpu() {
         Map<String, Object> base = compose();
