@@ -52,8 +52,10 @@ public final class BenchEngineCommand implements Callable<Integer> {
             root.put("threads", Runtime.getRuntime().availableProcessors());
             System.out.println("model: " + m.config);
 
-            // Warm-up so that JIT and allocator state do not count.
-            decodeRun(session, 1, 32);
+            // Warm-up so that JIT compilation and allocator state do not count.
+            for (int b : batchSizes) {
+                decodeRun(session, b, 96);
+            }
 
             double prefill = prefillTokensPerSecond(session);
             root.put("prefill_tokens_per_s", prefill);
@@ -164,18 +166,19 @@ public final class BenchEngineCommand implements Callable<Integer> {
         }
     }
 
-    /** Median ms of one forward of T chained new tokens (all logits) over a cache of {@code len} tokens. */
+    /**
+     * Median ms of one forward of T chained new tokens (all logits) over a cache of {@code len} tokens.
+     * Tree sizes are interleaved within each repetition, after a warm-up, so drift hits all alike.
+     */
     private double[] verifyCurve(EngineSession session, int len) {
         LlamaModel m = session.model();
-        double[] out = new double[treeSizes.length];
+        double[][] samples = new double[treeSizes.length][repeats];
         try (KvCache c = session.pool().allocate()) {
             m.forward(List.of(SequenceInput.causal(c, syntheticTokens(len, 9, m.config.vocabSize))),
                     ForwardOutput.LogitsMode.NONE).close();
-            for (int i = 0; i < treeSizes.length; i++) {
-                int t = treeSizes[i];
-                int[] toks = syntheticTokens(t, 5, m.config.vocabSize);
-                double[] samples = new double[repeats];
-                for (int r = -2; r < repeats; r++) {
+            for (int r = -5; r < repeats; r++) {
+                for (int i = 0; i < treeSizes.length; i++) {
+                    int[] toks = syntheticTokens(treeSizes[i], 5, m.config.vocabSize);
                     long t0 = System.nanoTime();
                     try (ForwardOutput o = m.forward(List.of(SequenceInput.causal(c, toks)), ForwardOutput.LogitsMode.ALL)) {
                         o.logits.argMax(2).toLongArray();
@@ -183,12 +186,15 @@ public final class BenchEngineCommand implements Callable<Integer> {
                     long dt = System.nanoTime() - t0;
                     c.truncate(len);
                     if (r >= 0) {
-                        samples[r] = dt / 1e6;
+                        samples[i][r] = dt / 1e6;
                     }
                 }
-                Arrays.sort(samples);
-                out[i] = samples[repeats / 2];
             }
+        }
+        double[] out = new double[treeSizes.length];
+        for (int i = 0; i < out.length; i++) {
+            Arrays.sort(samples[i]);
+            out[i] = samples[i][repeats / 2];
         }
         return out;
     }
