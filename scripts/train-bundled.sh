@@ -10,5 +10,8 @@ model=models/kjv-llama-12m
 ./bin/specdec train-base --corpus data/kjv/train.txt --heldout data/kjv/heldout.txt --out "$model" \
   --seq-len 1024 --context 1024 --batch 4 --micro-batch 1 --steps 1200 --lr 1e-3 --warmup 100 \
   --eval-every 100 --checkpoint-every 50
-./bin/specdec train-drafter --type ctc --model "$model" --steps 3000 --self-distill 600
-./bin/specdec train-drafter --type medusa --model "$model" --steps 3000 --self-distill 600
+./bin/specdec train-drafter --type ctc --model "$model" --steps 1500 --self-distill 400
+# The Medusa heads train on the same base features (copied, so they are not collected twice).
+mkdir -p "$model/drafter-medusa"
+[ -d "$model/drafter-medusa/features" ] || cp -r "$model/drafter-ctc/features" "$model/drafter-medusa/"
+./bin/specdec train-drafter --type medusa --model "$model" --steps 1500 --self-distill 400

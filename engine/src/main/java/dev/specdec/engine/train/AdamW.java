@@ -51,7 +51,9 @@ public final class AdamW {
     public double clipGradNorm(double maxNorm) {
         double sq = 0;
         for (NDArray p : params.values()) {
-            try (NDArray g = p.getGradient(); NDArray s = g.square().sum()) {
+            // Every intermediate is closed here: they belong to the parameters' long-lived manager, and
+            // one left open costs a gradient-sized buffer per step for the rest of the run.
+            try (NDArray g = p.getGradient(); NDArray sq = g.square(); NDArray s = sq.sum()) {
                 sq += s.getFloat();
             }
         }
