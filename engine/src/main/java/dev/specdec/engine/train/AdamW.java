@@ -2,6 +2,7 @@ package dev.specdec.engine.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.specdec.engine.io.CheckpointReader;
@@ -53,7 +54,7 @@ public final class AdamW {
         for (NDArray p : params.values()) {
             // Every intermediate is closed here: they belong to the parameters' long-lived manager, and
             // one left open costs a gradient-sized buffer per step for the rest of the run.
-            try (NDArray g = p.getGradient(); NDArray sq = g.square(); NDArray s = sq.sum()) {
+            try (NDArray g = p.getGradient(); NDArray squared = g.square(); NDArray s = squared.sum()) {
                 sq += s.getFloat();
             }
         }
@@ -71,9 +72,13 @@ public final class AdamW {
 
     /** Clamps every gradient element to [-v, v] (the CTC-drafter reference clips by value 0.5). */
     public void clipGradValue(double v) {
-        for (NDArray p : params.values()) {
-            try (NDArray g = p.getGradient(); NDArray c = g.clip(-v, v)) {
-                g.subi(g).addi(c);
+        // clip(Number, Number) leaves its two bound tensors open; bounds as tensors are closed here.
+        NDManager manager = params.values().iterator().next().getManager();
+        try (NDArray hi = manager.full(new Shape(), (float) v); NDArray lo = manager.full(new Shape(), (float) -v)) {
+            for (NDArray p : params.values()) {
+                try (NDArray g = p.getGradient(); NDArray below = g.minimum(hi); NDArray c = below.maximum(lo)) {
+                    g.subi(g).addi(c);
+                }
             }
         }
     }

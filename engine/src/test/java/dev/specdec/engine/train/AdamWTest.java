@@ -3,6 +3,7 @@ package dev.specdec.engine.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,10 @@ class AdamWTest {
 
     /** loss = sum(w * x) gives grad(w) = x, so every update can be worked out by hand. */
     private static void backward(NDManager m, NDArray w, float[] x) {
-        try (NDManager s = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        // Results of w.mul(...) attach to w's manager: the scope closes them, as in the trainers.
+        try (NDManager s = m.newSubManager(); NDScope scope = new NDScope();
+             GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            scope.suppressNotUsedWarning();
             NDArray loss = w.mul(s.create(x)).sum();
             gc.backward(loss);
         }
