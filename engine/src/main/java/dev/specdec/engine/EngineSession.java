@@ -31,6 +31,8 @@ import java.util.List;
  */
 public final class EngineSession implements AutoCloseable {
     public static final List<String> DECODERS = List.of("none", "ctc", "ctc-faithful", "medusa");
+    /** Longest chain the CTC drafter drafts for a {@code chain:N} tree (beyond this, acceptance is negligible). */
+    static final int MAX_CTC_CHAIN = 32;
 
     private final Path modelDir;
     private final LlamaModel model;
@@ -114,7 +116,8 @@ public final class EngineSession implements AutoCloseable {
                     throw new ModelFormatException(dir + " holds a " + c.type() + " drafter, not a CTC drafter");
                 }
                 int width = o.width() != null ? o.width() : c.width();
-                TreePolicy tree = DrafterConfig.parseTree(o.tree() != null ? o.tree() : c.tree(), c.depth(), width);
+                TreePolicy tree = DrafterConfig.parseTree(o.tree() != null ? o.tree() : c.tree(), c.depth(), width,
+                        MAX_CTC_CHAIN);
                 double stop = o.chainStop() != null ? o.chainStop() : c.chainStop();
                 CtcDrafter drafter = new CtcDrafter(DraftModule.load(dir.resolve("model.safetensors"), model),
                         maxBatch, Math.max(c.depth(), tree.maxDepth()), width, stop, name);

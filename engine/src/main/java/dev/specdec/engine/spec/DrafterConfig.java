@@ -49,6 +49,14 @@ public record DrafterConfig(String type, int depth, int width, String tree, int 
 
     /** Parses a tree name: {@code paper} (the 63-node tree), {@code ranked:N}, {@code chain:N}. */
     public static TreePolicy parseTree(String spec, int depth, int width) {
+        return parseTree(spec, depth, width, depth);
+    }
+
+    /**
+     * As {@link #parseTree(String, int, int)}, with chains allowed up to {@code maxChain} tokens: a CTC
+     * draft module drafts autoregressively to any depth, Medusa has one head per position.
+     */
+    public static TreePolicy parseTree(String spec, int depth, int width, int maxChain) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
         if (s.equals("paper") || s.equals("paper-63")) {
             return StaticTree.paper();
@@ -66,7 +74,7 @@ public record DrafterConfig(String type, int depth, int width, String tree, int 
         }
         return switch (kind) {
             case "ranked" -> new RankedTree(n, depth, width);
-            case "chain" -> StaticTree.chain(Math.min(n, depth));
+            case "chain" -> StaticTree.chain(Math.min(n, maxChain));
             default -> throw new IllegalArgumentException("tree '" + spec + "': use paper, ranked:N or chain:N");
         };
     }

@@ -40,6 +40,19 @@ class TreeAndTransformTest {
     }
 
     @Test
+    void treeNamesParseAndChainsReachTheirLength() {
+        assertEquals(10, DrafterConfig.parseTree("chain:10", 4, 10, 32).maxDepth(), "a CTC chain is not cut at the depth");
+        assertEquals(4, DrafterConfig.parseTree("chain:10", 4, 10).maxDepth(), "one Medusa head per position");
+        assertEquals(32, DrafterConfig.parseTree("chain:99", 4, 10, 32).maxDepth());
+        assertEquals(StaticTree.paper().maxDepth(), DrafterConfig.parseTree("paper", 4, 10).maxDepth());
+        assertTrue(DrafterConfig.parseTree("ranked:8", 4, 10) instanceof RankedTree);
+        for (String bad : new String[] {"chain:0", "ranked", "bushy:4", "chain:x"}) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> DrafterConfig.parseTree(bad, 4, 10), bad);
+        }
+    }
+
+    @Test
     void rankedTreeTakesTheMostLikelyPaths() {
         DepthLists l = lists(new int[][] {{10, 11}, {20, 21}}, new float[][] {{-0.1f, -2.5f}, {-0.2f, -3f}});
         CandidateTree c = new RankedTree(3, 2, 2).build(R, l, 100);

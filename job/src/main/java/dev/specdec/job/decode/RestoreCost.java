@@ -25,7 +25,12 @@ public final class RestoreCost {
     private RestoreCost() {
     }
 
-    public static Result measure(DecodeSettings settings, List<GenerationRequest> requests, int steps) throws Exception {
+    /**
+     * Decodes {@code requests} until each has at least {@code tokensBeforeExport} tokens (counted in
+     * tokens, not steps: a good drafter emits several per step), then times both ways of restoring.
+     */
+    public static Result measure(DecodeSettings settings, List<GenerationRequest> requests, int tokensBeforeExport)
+            throws Exception {
         List<EngineWorker.Admit> admits = new ArrayList<>();
         for (GenerationRequest r : requests) {
             admits.add(new EngineWorker.Admit(r.id(), r, settings.defaultDrafter()));
@@ -34,7 +39,8 @@ public final class RestoreCost {
         Map<String, byte[]> snaps;
         try (EngineWorker w = EngineWorker.open(settings, Device.cpu())) {
             collect(w.step(List.of(), admits), tokens);
-            for (int i = 1; i < steps && w.activeCount() > 0; i++) {
+            // Bounded by the token count: every step emits at least one token per active request.
+            for (int i = 1; i < tokensBeforeExport && w.activeCount() > 0 && leastDecoded(tokens) < tokensBeforeExport; i++) {
                 collect(w.step(List.of(), List.of()), tokens);
             }
             snaps = w.export(tokens.keySet());
@@ -55,10 +61,15 @@ public final class RestoreCost {
             committed += r.promptIds().length + t.length;
         }
         if (reprefill.isEmpty()) {
-            throw new IllegalArgumentException("every request finished within " + steps + " steps: nothing to restore");
+            throw new IllegalArgumentException("every request finished within " + tokensBeforeExport
+                    + " tokens: nothing to restore");
         }
         return new Result(timeResume(settings, reprefill), timeResume(settings, imported), bytes,
                 (double) committed / reprefill.size());
+    }
+
+    private static int leastDecoded(Map<String, int[]> tokens) {
+        return tokens.values().stream().mapToInt(t -> t.length).min().orElse(0);
     }
 
     private static void collect(StepOutcome o, Map<String, int[]> tokens) {
