@@ -60,6 +60,51 @@ public final class Generator {
         }
     }
 
+    /**
+     * Decodes {@code batch} synthetic requests ({@code newTokens} tokens each, prompts of varied
+     * length) and discards them. The first calls of a fresh session run several times slower than
+     * later ones (the JIT, the allocator's first pages, kernel set-up per shape); a server pays that
+     * here, before its first request, instead of during it. A no-op for {@code newTokens <= 0}.
+     *
+     * @return the time it took, in milliseconds
+     */
+    public double warmUp(int batch, int newTokens) {
+        if (newTokens <= 0 || batch <= 0) {
+            return 0;
+        }
+        long t0 = System.nanoTime();
+        int vocab = model.config.vocabSize;
+        int longest = Math.max(1, Math.min(64, model.config.maxPositions / 4));
+        // Prompt plus new tokens stay within half the context, so a draft tree's padding rows fit too.
+        SamplingParams params = SamplingParams.greedy(Math.max(1, Math.min(newTokens, model.config.maxPositions / 4)))
+                .withIgnoreEos(true);
+        List<SequenceState> synthetic = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            // Lengths spread over [longest/8, longest] so that prefill meets short and long prompts.
+            int[] prompt = new int[Math.max(1, longest * (1 + i % 8) / 8)];
+            for (int j = 0; j < prompt.length; j++) {
+                prompt[j] = Math.floorMod(17 + 31 * i + 7 * j, vocab);
+            }
+            synthetic.add(new SequenceState(new GenerationRequest("warm-up-" + i, prompt, params), Set.of(),
+                    model.config.maxPositions, null));
+        }
+        try {
+            decoder.prefill(synthetic);
+            List<SequenceState> active = new ArrayList<>(synthetic);
+            while (!active.isEmpty()) {
+                decoder.step(active);
+                active.removeIf(SequenceState::isFinished);
+            }
+        } finally {
+            // Also after a failure: the pool must not keep the synthetic requests' caches. Last slot
+            // first, so no cache is moved to fill a hole.
+            for (int i = synthetic.size() - 1; i >= 0; i--) {
+                decoder.release(synthetic.get(i));
+            }
+        }
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
     public SequenceState newSequence(GenerationRequest r) {
         return new SequenceState(r, eosIds(model), model.config.maxPositions,
                 tokenizer == null ? null : tokenizer::decode);

@@ -51,6 +51,16 @@ public final class DecodeOptions {
             description = "Deadline of requests without timeout_ms (e.g. 10m; default none).")
     Duration requestTimeout;
 
+    @Option(names = "--warm-up-tokens", defaultValue = "16",
+            description = {"Tokens a full batch of synthetic requests decodes when a slot opens, so that the first",
+                    "real requests do not pay for a cold engine (0: no warm-up; default ${DEFAULT-VALUE})."})
+    int warmUpTokens;
+
+    @Option(names = "--intra-op-threads", defaultValue = "0",
+            description = {"PyTorch threads per decode engine (default 0: automatic, one core left to Flink and the",
+                    "rest split among the TaskManager's slots; 1 on a 2-core machine)."})
+    int intraOpThreads;
+
     public Path modelDir() {
         Path p = model != null ? model : Defaults.bundledModel();
         if (!Files.isDirectory(p)) {
@@ -114,6 +124,8 @@ public final class DecodeOptions {
                 .draftDevice(draftDevice)
                 .cacheCheckpoint(cacheMode(cacheCheckpoint))
                 .defaultTimeout(requestTimeout == null ? Duration.ZERO : requestTimeout)
+                .warmUpTokens(warmUpTokens)
+                .intraOpThreads(intraOpThreads)
                 .build();
     }
 

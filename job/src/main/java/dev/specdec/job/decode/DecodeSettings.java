@@ -1,6 +1,7 @@
 package dev.specdec.job.decode;
 
 import dev.specdec.engine.EngineSession;
+import dev.specdec.engine.TorchThreads;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -35,6 +36,8 @@ public final class DecodeSettings implements Serializable {
     private final String draftDevice;
     private final CacheCheckpoint cacheCheckpoint;
     private final long defaultTimeoutMillis;
+    private final int warmUpTokens;
+    private final int intraOpThreads;
 
     private DecodeSettings(Builder b) {
         this.modelDir = b.modelDir;
@@ -48,10 +51,31 @@ public final class DecodeSettings implements Serializable {
         this.draftDevice = b.draftDevice;
         this.cacheCheckpoint = b.cacheCheckpoint;
         this.defaultTimeoutMillis = b.defaultTimeout.toMillis();
+        this.warmUpTokens = b.warmUpTokens;
+        this.intraOpThreads = b.intraOpThreads;
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** A builder holding these settings, to derive variants (another batch size, checkpoint form...). */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.modelDir = modelDir;
+        b.defaultDrafter = defaultDrafter;
+        b.drafterDir = drafterDir;
+        b.tree = tree;
+        b.draftWidth = draftWidth;
+        b.maxBatch = maxBatch;
+        b.queueFactor = queueFactor;
+        b.verifyDevice = verifyDevice;
+        b.draftDevice = draftDevice;
+        b.cacheCheckpoint = cacheCheckpoint;
+        b.defaultTimeout = Duration.ofMillis(defaultTimeoutMillis);
+        b.warmUpTokens = warmUpTokens;
+        b.intraOpThreads = intraOpThreads;
+        return b;
     }
 
     public String modelDir() {
@@ -95,11 +119,32 @@ public final class DecodeSettings implements Serializable {
         return defaultTimeoutMillis;
     }
 
+    /** Tokens each of a full batch of synthetic requests decodes when the engine opens; 0 = no warm-up. */
+    public int warmUpTokens() {
+        return warmUpTokens;
+    }
+
+    /** PyTorch intra-op threads per engine; 0 = {@link #intraOpThreads(int, int)} decides. */
+    public int intraOpThreads() {
+        return intraOpThreads;
+    }
+
+    /**
+     * The intra-op threads an engine uses on a TaskManager with {@code cores} cores and {@code slots}
+     * slots: the configured count, or by default one core left to Flink and the rest split among
+     * the slots ({@link TorchThreads#forSlots}).
+     */
+    public int intraOpThreads(int cores, int slots) {
+        return intraOpThreads > 0 ? intraOpThreads : TorchThreads.forSlots(cores, slots);
+    }
+
     @Override
     public String toString() {
         return "model=" + modelDir + " drafter=" + defaultDrafter + " batch=" + maxBatch + " admission="
                 + admissionLimit() + " verify-device=" + verifyDevice + " draft-device=" + draftDevice
-                + " cache-checkpoint=" + cacheCheckpoint.name().toLowerCase(Locale.ROOT);
+                + " cache-checkpoint=" + cacheCheckpoint.name().toLowerCase(Locale.ROOT)
+                + " intra-op-threads=" + (intraOpThreads == 0 ? "auto" : String.valueOf(intraOpThreads))
+                + " warm-up-tokens=" + warmUpTokens;
     }
 
     /** Collects and validates the settings; {@link #build()} throws IllegalArgumentException naming the bad one. */
@@ -115,6 +160,8 @@ public final class DecodeSettings implements Serializable {
         private String draftDevice = "same";
         private CacheCheckpoint cacheCheckpoint = CacheCheckpoint.COMPACT;
         private Duration defaultTimeout = Duration.ZERO;
+        private int warmUpTokens = 16;
+        private int intraOpThreads;
 
         private Builder() {
         }
@@ -182,6 +229,25 @@ public final class DecodeSettings implements Serializable {
             return this;
         }
 
+        /**
+         * Warm-up when a slot opens: a full batch of synthetic requests decodes this many tokens
+         * each (0: none). The first steps of a fresh engine run several times slower than later
+         * ones; the warm-up takes that cost before the first real request instead of during it.
+         */
+        public Builder warmUpTokens(int tokens) {
+            this.warmUpTokens = tokens;
+            return this;
+        }
+
+        /**
+         * PyTorch intra-op threads of each engine (0, the default: one core left to Flink's own
+         * threads and the rest split among the TaskManager's slots).
+         */
+        public Builder intraOpThreads(int threads) {
+            this.intraOpThreads = threads;
+            return this;
+        }
+
         public DecodeSettings build() {
             if (modelDir == null || modelDir.isBlank()) {
                 throw new IllegalArgumentException("a model folder is required");
@@ -209,6 +275,13 @@ public final class DecodeSettings implements Serializable {
             Objects.requireNonNull(cacheCheckpoint, "cache checkpoint mode");
             if (defaultTimeout == null || defaultTimeout.isNegative()) {
                 throw new IllegalArgumentException("default timeout must be >= 0");
+            }
+            if (warmUpTokens < 0 || warmUpTokens > 1024) {
+                throw new IllegalArgumentException("warm-up tokens must be in [0, 1024], got " + warmUpTokens);
+            }
+            if (intraOpThreads < 0 || intraOpThreads > 1024) {
+                throw new IllegalArgumentException("intra-op threads must be in [0, 1024] (0 = automatic), got "
+                        + intraOpThreads);
             }
             if (draftWidth != null && draftWidth < 1) {
                 throw new IllegalArgumentException("draft width must be at least 1");

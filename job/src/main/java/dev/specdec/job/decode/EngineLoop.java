@@ -1,6 +1,7 @@
 package dev.specdec.job.decode;
 
 import ai.djl.Device;
+import dev.specdec.engine.TorchThreads;
 import dev.specdec.engine.generate.FinishReason;
 
 import java.util.ArrayDeque;
@@ -70,13 +71,18 @@ final class EngineLoop implements Runnable {
         this.outcomes = outcomes;
     }
 
-    /** Starts the engine thread; completes once the model is loaded (or with the reason it could not be). */
-    static CompletableFuture<EngineLoop> start(DecodeSettings settings, Device device, String threadName,
-                                               Outcomes outcomes) {
+    /**
+     * Starts the engine thread with {@code intraOpThreads} PyTorch threads for its model calls;
+     * completes once the model is loaded and warmed up (or with the reason it could not be).
+     */
+    static CompletableFuture<EngineLoop> start(DecodeSettings settings, Device device, int intraOpThreads,
+                                               String threadName, Outcomes outcomes) {
         CompletableFuture<EngineLoop> ready = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             EngineLoop loop;
             try {
+                // PyTorch keeps the count per calling thread: it must be set here, on the engine thread.
+                TorchThreads.use(intraOpThreads);
                 loop = new EngineLoop(EngineWorker.open(settings, device), settings.maxBatch(), outcomes);
             } catch (Throwable e) {
                 ready.completeExceptionally(e);

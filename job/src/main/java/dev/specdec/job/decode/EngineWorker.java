@@ -75,18 +75,35 @@ final class EngineWorker implements AutoCloseable {
         this.settings = settings;
     }
 
-    /** Loads the model and the default decoder (so a missing default drafter fails the job at start). */
+    /**
+     * Loads the model and the default decoder (so a missing default drafter fails the job at start),
+     * then warms the engine up ({@link DecodeSettings#warmUpTokens()}).
+     */
     static EngineWorker open(DecodeSettings settings, Device device) throws IOException {
         EngineSession session = EngineSession.open(Path.of(settings.modelDir()), device, settings.maxBatch());
         EngineWorker w = new EngineWorker(session, settings);
         try {
-            w.decoders.put(settings.defaultDrafter(),
-                    session.decoder(settings.defaultDrafter(), settings.decoderOptions(settings.defaultDrafter())));
+            Decoder d = session.decoder(settings.defaultDrafter(), settings.decoderOptions(settings.defaultDrafter()));
+            w.decoders.put(settings.defaultDrafter(), d);
+            w.warmUp(d);
         } catch (IOException | RuntimeException e) {
             session.close();
             throw e;
         }
         return w;
+    }
+
+    /** The warm-up only saves time: if it fails, the first requests pay for a cold engine instead. */
+    private void warmUp(Decoder d) {
+        try {
+            double ms = session.generator(d).warmUp(settings.maxBatch(), settings.warmUpTokens());
+            if (ms > 0) {
+                LOG.info("engine warmed up in {} ms ({} synthetic requests, {} tokens each)", Math.round(ms),
+                        settings.maxBatch(), settings.warmUpTokens());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("engine warm-up failed; decoding starts cold", e);
+        }
     }
 
     int activeCount() {

@@ -14,6 +14,7 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.state.StateInitializationContext;
@@ -108,6 +109,7 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
     private transient volatile int queuedCount;
     private transient volatile int activeCount;
     private transient volatile int lastBatch;
+    private transient volatile int intraOpThreads;
     private transient volatile long kvUsedBytes;
     private transient volatile long kvAllocatedBytes;
     private transient volatile long lastTensorSnapshotBytes;
@@ -183,22 +185,26 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
     public void open() throws Exception {
         super.open();
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        LOG.info("loading {} on {} ({})", settings.modelDir(), device, settings);
+        int slots = getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration()
+                .get(TaskManagerOptions.NUM_TASK_SLOTS);
+        intraOpThreads = settings.intraOpThreads(Runtime.getRuntime().availableProcessors(), Math.max(1, slots));
+        LOG.info("loading {} on {} with {} intra-op threads ({})", settings.modelDir(), device, intraOpThreads, settings);
         try {
-            engine = EngineLoop.start(settings, device, "specdec-engine-" + subtask, new EngineLoop.Outcomes() {
-                @Override
-                public void publish(StepOutcome outcome) {
-                    outcomes.add(outcome);
-                    scheduleApply();
-                }
+            engine = EngineLoop.start(settings, device, intraOpThreads, "specdec-engine-" + subtask,
+                    new EngineLoop.Outcomes() {
+                        @Override
+                        public void publish(StepOutcome outcome) {
+                            outcomes.add(outcome);
+                            scheduleApply();
+                        }
 
-                @Override
-                public void failed(Throwable error) {
-                    executeOrIgnore(() -> {
-                        throw new IllegalStateException("the decode engine failed", error);
-                    });
-                }
-            }).get();
+                        @Override
+                        public void failed(Throwable error) {
+                            executeOrIgnore(() -> {
+                                throw new IllegalStateException("the decode engine failed", error);
+                            });
+                        }
+                    }).get();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception ex ? ex : new IllegalStateException(e.getCause());
         }
@@ -407,6 +413,7 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
         g.gauge("kvCacheBytes", () -> kvUsedBytes);
         g.gauge("kvCacheAllocatedBytes", () -> kvAllocatedBytes);
         g.gauge("engineUtilisation", () -> utilisation.value());
+        g.gauge("intraOpThreads", () -> intraOpThreads);
         g.gauge("tensorSnapshotBytes", () -> lastTensorSnapshotBytes);
         g.gauge("tensorSnapshotMillis", () -> lastTensorSnapshotMillis);
     }

@@ -38,6 +38,33 @@ class DecodeSettingsTest {
         assertEquals("gpu:0", valid().verifyDevice("gpu:0").draftDevice("gpu:0").build().draftDevice());
         assertThrows(IllegalArgumentException.class, () -> valid().defaultTimeout(java.time.Duration.ofSeconds(-1)).build());
         assertThrows(IllegalArgumentException.class, () -> valid().draftWidth(0).build());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> valid().warmUpTokens(-1).build())
+                .getMessage().contains("warm-up tokens"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> valid().intraOpThreads(-2).build())
+                .getMessage().contains("intra-op threads"));
+    }
+
+    @Test
+    void intraOpThreadsLeaveACoreToFlinkUnlessSet() {
+        DecodeSettings auto = valid().build();
+        assertEquals(1, auto.intraOpThreads(2, 1));
+        assertEquals(1, auto.intraOpThreads(1, 1));
+        assertEquals(7, auto.intraOpThreads(8, 1));
+        assertEquals(3, auto.intraOpThreads(8, 2));
+        assertEquals(1, auto.intraOpThreads(4, 8), "every slot's engine gets at least one thread");
+        assertEquals(4, valid().intraOpThreads(4).build().intraOpThreads(2, 1));
+    }
+
+    @Test
+    void toBuilderKeepsEverySetting() {
+        DecodeSettings s = valid().defaultDrafter("medusa").drafterDir("/d").tree("chain:4").draftWidth(3).maxBatch(5)
+                .queueFactor(2).verifyDevice("cpu").cacheCheckpoint(DecodeSettings.CacheCheckpoint.FULL_TENSOR)
+                .defaultTimeout(java.time.Duration.ofSeconds(9)).warmUpTokens(3).intraOpThreads(2).build();
+        DecodeSettings copy = s.toBuilder().build();
+        assertEquals(s.toString(), copy.toString());
+        assertEquals(s.defaultTimeoutMillis(), copy.defaultTimeoutMillis());
+        assertEquals(s.decoderOptions("medusa"), copy.decoderOptions("medusa"));
+        assertEquals(7, s.toBuilder().maxBatch(7).build().maxBatch());
     }
 
     @Test

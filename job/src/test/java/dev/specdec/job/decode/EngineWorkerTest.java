@@ -171,6 +171,27 @@ class EngineWorkerTest {
     }
 
     @Test
+    void warmUpLeavesNothingBehind() throws Exception {
+        Map<String, int[]> cold;
+        try (EngineWorker w = EngineWorker.open(DecodeSettings.builder().model(model.toString()).maxBatch(4)
+                .warmUpTokens(0).build(), ai.djl.Device.cpu())) {
+            cold = drive(w, admits(w, GREEDY), Map.of(), 1000);
+        }
+        try (EngineWorker w = EngineWorker.open(DecodeSettings.builder().model(model.toString()).maxBatch(4)
+                .warmUpTokens(24).build(), ai.djl.Device.cpu())) {
+            assertEquals(0, w.activeCount());
+            StepOutcome idle = w.step(List.of(), List.of());
+            assertEquals(0, idle.updates().size(), "the warm-up's synthetic requests report nothing");
+            assertEquals(0, idle.kvUsedBytes(), "the warm-up's caches are released");
+            Map<String, int[]> warm = drive(w, admits(w, GREEDY), Map.of(), 1000);
+            assertEquals(cold.keySet(), warm.keySet());
+            for (String id : cold.keySet()) {
+                assertArrayEquals(cold.get(id), warm.get(id), id);
+            }
+        }
+    }
+
+    @Test
     void cancellationEndsARequestWithItsPartialOutput() throws Exception {
         try (EngineWorker w = worker()) {
             List<EngineWorker.Admit> admits = admits(w, GREEDY);
