@@ -174,8 +174,9 @@ class DeploymentFilesTest {
         String script = String.join("\n", strings(init.get("command"), "topics-init.command"));
         Map<String, String> created = DeployFiles.createdTopics(script);
         KafkaEndpoint endpoint = JobArgs.parse(composeRun(compose()).programArgs()).endpoint();
-        assertEquals(Set.of("prompts", "results", "dead-letters"), created.keySet());
-        assertEquals(Set.of(endpoint.inputTopic(), endpoint.outputTopic(), endpoint.deadLetterTopic()), created.keySet());
+        assertEquals(Set.of("prompts", "results", "dead-letters", "chunks"), created.keySet());
+        assertEquals(Set.of(endpoint.inputTopic(), endpoint.outputTopic(), endpoint.deadLetterTopic(), endpoint.chunkTopic()),
+                created.keySet());
         for (String bootstrap : created.values()) {
             assertEquals(endpoint.bootstrapServers(), bootstrap, "topics are created on the broker the job reads");
         }
@@ -773,7 +774,8 @@ class DeploymentFilesTest {
         assertEquals(Boolean.FALSE, at(jobs.get(0), "spec", "template", "spec", "enableServiceLinks"));
         String script = String.join("\n", strings(container.get("args"), "args"));
         Map<String, String> created = DeployFiles.createdTopics(script);
-        assertEquals(Set.of(endpoint.inputTopic(), endpoint.outputTopic(), endpoint.deadLetterTopic()), created.keySet());
+        assertEquals(Set.of(endpoint.inputTopic(), endpoint.outputTopic(), endpoint.deadLetterTopic(), endpoint.chunkTopic()),
+                created.keySet());
         assertEquals(Set.of(endpoint.bootstrapServers()), new LinkedHashSet<>(created.values()));
         ShellSyntax.check("sh", script, "specdec-topics");
 

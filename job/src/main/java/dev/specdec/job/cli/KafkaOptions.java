@@ -19,6 +19,11 @@ public final class KafkaOptions {
     @Option(names = "--dead-letter-topic", description = "Topic for unreadable records (default: the task log).")
     String deadLetterTopic;
 
+    @Option(names = "--chunk-topic",
+            description = {"Topic for partial output: a TokenChunk per request and decoding step, at least once and",
+                    "without waiting for checkpoints (default: no streaming)."})
+    String chunkTopic;
+
     @Option(names = "--group-id", defaultValue = "specdec", description = "Consumer group of the job (default ${DEFAULT-VALUE}).")
     String groupId;
 
@@ -32,6 +37,6 @@ public final class KafkaOptions {
 
     public KafkaEndpoint endpoint() {
         return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
-                transactionalIdPrefix, transactionTimeout);
+                transactionalIdPrefix, transactionTimeout, chunkTopic);
     }
 }

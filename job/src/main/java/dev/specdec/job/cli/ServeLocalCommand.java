@@ -43,6 +43,10 @@ public final class ServeLocalCommand implements Callable<Integer> {
     @Option(names = "--dead-letter-topic", defaultValue = "dead-letters", description = "Default ${DEFAULT-VALUE}.")
     String deadLetterTopic;
 
+    @Option(names = "--chunk-topic", defaultValue = "chunks",
+            description = "Topic for partial output (TokenChunks as tokens are decoded); empty: none (default ${DEFAULT-VALUE}).")
+    String chunkTopic;
+
     @Mixin
     DecodeOptions decode;
 
@@ -58,9 +62,14 @@ public final class ServeLocalCommand implements Callable<Integer> {
         var defaults = request.defaults();
         System.err.println("specdec serve-local: starting a Kafka broker on 127.0.0.1:" + (port == 0 ? "<any>" : port) + " ...");
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(port, dataDir)) {
-            broker.createTopics(List.of(inputTopic, outputTopic, deadLetterTopic), partitions);
+            String chunks = chunkTopic == null || chunkTopic.isBlank() ? null : chunkTopic;
+            List<String> topics = new java.util.ArrayList<>(List.of(inputTopic, outputTopic, deadLetterTopic));
+            if (chunks != null) {
+                topics.add(chunks);
+            }
+            broker.createTopics(topics, partitions);
             KafkaEndpoint endpoint = new KafkaEndpoint(broker.bootstrapServers(), inputTopic, outputTopic, deadLetterTopic,
-                    "specdec", "specdec-local", Duration.ofMinutes(10));
+                    "specdec", "specdec-local", Duration.ofMinutes(10), chunks);
             Configuration conf = cluster.configuration("serve");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
             env.setParallelism(cluster.parallelism());
@@ -77,7 +86,7 @@ public final class ServeLocalCommand implements Callable<Integer> {
             awaitRunning(job);
             System.out.println("bootstrap: " + broker.bootstrapServers());
             System.out.println("topics: " + inputTopic + " (requests), " + outputTopic + " (results), " + deadLetterTopic
-                    + " (dead letters)");
+                    + " (dead letters)" + (chunks == null ? "" : ", " + chunks + " (partial output; tail --chunks)"));
             System.out.println("dashboard: http://127.0.0.1:" + cluster.webPort());
             System.out.println("try: bin/specdec submit --bootstrap-servers " + broker.bootstrapServers()
                     + " --prompt 'And God said'  then  bin/specdec tail --bootstrap-servers " + broker.bootstrapServers()

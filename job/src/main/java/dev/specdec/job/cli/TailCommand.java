@@ -3,6 +3,8 @@ package dev.specdec.job.cli;
 import dev.specdec.job.records.RecordCodec;
 import dev.specdec.job.records.RecordJson;
 import dev.specdec.records.GenerationResult;
+import dev.specdec.records.TokenChunk;
+import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,15 +25,20 @@ import java.util.concurrent.Callable;
  * {@code specdec tail}: prints results from the results topic as JSON lines. It reads with
  * {@code isolation.level=read_committed}, so it sees exactly the results of committed job
  * checkpoints (each once). Exits after {@code --count} results, or after {@code --timeout}.
+ * With {@code --chunks} it prints the partial output from the chunk topic instead, as it is decoded;
+ * {@code --count} then counts requests whose last chunk arrived.
  */
 @Command(name = "tail", mixinStandardHelpOptions = true,
-        description = "Print results from the results topic as JSON lines (read_committed).")
+        description = "Print results from the results topic (or, with --chunks, partial output) as JSON lines.")
 public final class TailCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
     String bootstrapServers;
 
-    @Option(names = "--topic", defaultValue = "results", description = "Results topic (default ${DEFAULT-VALUE}).")
+    @Option(names = "--topic", description = "Topic to read (default: results, or chunks with --chunks).")
     String topic;
+
+    @Option(names = "--chunks", description = "Print TokenChunks (partial output as it is decoded) instead of results.")
+    boolean chunks;
 
     @Option(names = "--count", description = "Exit after this many results (default: run until --timeout or Ctrl-C).")
     Integer count;
@@ -51,7 +58,8 @@ public final class TailCommand implements Callable<Integer> {
         if (count != null && count < 1) {
             throw new IllegalArgumentException("--count must be at least 1");
         }
-        RecordCodec<GenerationResult> codec = RecordCodec.results();
+        RecordCodec<? extends SpecificRecordBase> codec = chunks ? RecordCodec.chunks() : RecordCodec.results();
+        String from = topic != null ? topic : chunks ? "chunks" : "results";
         Set<String> wanted = ids == null ? null : new HashSet<>(ids);
         long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
         int printed = 0;
@@ -62,10 +70,10 @@ public final class TailCommand implements Callable<Integer> {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromEnd ? "latest" : "earliest",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
+            consumer.subscribe(List.of(from));
             while (System.nanoTime() < deadline && (count == null || printed < count)) {
                 for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
-                    GenerationResult r;
+                    SpecificRecordBase r;
                     try {
                         r = codec.decode(rec.value());
                     } catch (IOException e) {
@@ -73,12 +81,15 @@ public final class TailCommand implements Callable<Integer> {
                                 + ": " + e.getMessage());
                         continue;
                     }
-                    if (wanted != null && !wanted.contains(r.getRequestId())) {
+                    String id = r instanceof TokenChunk c ? c.getRequestId() : ((GenerationResult) r).getRequestId();
+                    if (wanted != null && !wanted.contains(id)) {
                         continue;
                     }
                     System.out.println(RecordJson.toJsonLine(r));
                     System.out.flush();
-                    printed++;
+                    if (!(r instanceof TokenChunk c) || c.getLast()) {
+                        printed++;
+                    }
                     if (count != null && printed >= count) {
                         break;
                     }
@@ -86,7 +97,8 @@ public final class TailCommand implements Callable<Integer> {
             }
         }
         if (count != null && printed < count) {
-            System.err.println("tail: " + printed + " of " + count + " results before the timeout");
+            System.err.println("tail: " + printed + " of " + count + (chunks ? " requests' last chunks" : " results")
+                    + " before the timeout");
             return 1;
         }
         return 0;

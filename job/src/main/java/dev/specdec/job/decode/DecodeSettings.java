@@ -38,6 +38,7 @@ public final class DecodeSettings implements Serializable {
     private final long defaultTimeoutMillis;
     private final int warmUpTokens;
     private final int intraOpThreads;
+    private final boolean streamChunks;
 
     private DecodeSettings(Builder b) {
         this.modelDir = b.modelDir;
@@ -53,6 +54,7 @@ public final class DecodeSettings implements Serializable {
         this.defaultTimeoutMillis = b.defaultTimeout.toMillis();
         this.warmUpTokens = b.warmUpTokens;
         this.intraOpThreads = b.intraOpThreads;
+        this.streamChunks = b.streamChunks;
     }
 
     public static Builder builder() {
@@ -75,6 +77,7 @@ public final class DecodeSettings implements Serializable {
         b.defaultTimeout = Duration.ofMillis(defaultTimeoutMillis);
         b.warmUpTokens = warmUpTokens;
         b.intraOpThreads = intraOpThreads;
+        b.streamChunks = streamChunks;
         return b;
     }
 
@@ -124,6 +127,11 @@ public final class DecodeSettings implements Serializable {
         return warmUpTokens;
     }
 
+    /** Whether the decode operator emits a {@code TokenChunk} per request and step (its side output). */
+    public boolean streamChunks() {
+        return streamChunks;
+    }
+
     /** PyTorch intra-op threads per engine; 0 = {@link #intraOpThreads(int, int)} decides. */
     public int intraOpThreads() {
         return intraOpThreads;
@@ -144,7 +152,7 @@ public final class DecodeSettings implements Serializable {
                 + admissionLimit() + " verify-device=" + verifyDevice + " draft-device=" + draftDevice
                 + " cache-checkpoint=" + cacheCheckpoint.name().toLowerCase(Locale.ROOT)
                 + " intra-op-threads=" + (intraOpThreads == 0 ? "auto" : String.valueOf(intraOpThreads))
-                + " warm-up-tokens=" + warmUpTokens;
+                + " warm-up-tokens=" + warmUpTokens + (streamChunks ? " stream-chunks" : "");
     }
 
     /** Collects and validates the settings; {@link #build()} throws IllegalArgumentException naming the bad one. */
@@ -162,6 +170,7 @@ public final class DecodeSettings implements Serializable {
         private Duration defaultTimeout = Duration.ZERO;
         private int warmUpTokens = 16;
         private int intraOpThreads;
+        private boolean streamChunks;
 
         private Builder() {
         }
@@ -245,6 +254,12 @@ public final class DecodeSettings implements Serializable {
          */
         public Builder intraOpThreads(int threads) {
             this.intraOpThreads = threads;
+            return this;
+        }
+
+        /** Emit each step's new tokens and text as {@code TokenChunk}s (default off). */
+        public Builder streamChunks(boolean on) {
+            this.streamChunks = on;
             return this;
         }
 

@@ -56,6 +56,8 @@ final class EngineWorker implements AutoCloseable {
         int reportedTokens;
         long startedMicros;
         boolean firstTokenReported;
+        /** Streaming: the text shown so far (a prefix of the decoded tokens' text). */
+        String shownText = "";
 
         Live(String id, String drafter, SequenceState seq) {
             this.id = id;
@@ -182,6 +184,10 @@ final class EngineWorker implements AutoCloseable {
                 Live l = new Live(r.id(), r.drafter(), s);
                 l.reportedTokens = r.tokens().length;
                 l.firstTokenReported = true;
+                if (settings.streamChunks()) {
+                    // What the chunks before the restore showed: a function of the committed tokens.
+                    l.shownText = shownPrefix(s);
+                }
                 if (r.tensors() != null) {
                     imported.add(l);
                     snapshots.add(r.tensors());
@@ -291,11 +297,19 @@ final class EngineWorker implements AutoCloseable {
         }
         long started = l.startedMicros;
         l.startedMicros = 0;
+        String finalText = s.isFinished() ? s.text() : null;
+        int textOffset = 0;
+        String textDelta = "";
+        if (settings.streamChunks() && (fresh.length > 0 || finalText != null)) {
+            textOffset = StreamedText.codePoints(l.shownText);
+            String shown = finalText != null ? finalText : shownPrefix(s);
+            textDelta = StreamedText.delta(l.shownText, shown);
+            l.shownText += textDelta;
+        }
         SequenceUpdate u = new SequenceUpdate(l.id, fresh, now.steps - before.steps, now.stepTokens - before.stepTokens,
                 now.acceptedDraftTokens - before.acceptedDraftTokens, now.draftNanos - before.draftNanos,
                 now.verifyNanos - before.verifyNanos, now.prefillNanos - before.prefillNanos, started, firstToken,
-                s.cache == null ? 0 : s.cache.length(), s.finishReason(), s.error(),
-                s.isFinished() ? s.text() : null);
+                s.cache == null ? 0 : s.cache.length(), s.finishReason(), s.error(), finalText, textOffset, textDelta);
         before.steps = now.steps;
         before.stepTokens = now.stepTokens;
         before.acceptedDraftTokens = now.acceptedDraftTokens;
@@ -303,6 +317,12 @@ final class EngineWorker implements AutoCloseable {
         before.verifyNanos = now.verifyNanos;
         before.prefillNanos = now.prefillNanos;
         return u;
+    }
+
+    /** The final part of a decoding request's text so far ({@link StreamedText#stableLength}). */
+    private static String shownPrefix(SequenceState s) {
+        String text = s.text();
+        return text.substring(0, StreamedText.stableLength(text, s.request.params().stopStrings()));
     }
 
     private StepOutcome outcome(List<SequenceUpdate> updates, long t0, int batch) {

@@ -13,10 +13,13 @@ import dev.specdec.engine.generate.FinishReason;
  * @param kvRows         rows in the request's KV cache after the call
  * @param finish         null while decoding goes on
  * @param text           the output text when finished (stop strings cut), else null
+ * @param textOffset     streaming only: code points of text shown before this call
+ * @param textDelta      streaming only: text this call adds to what is shown ({@link StreamedText}), else ""
  */
 public record SequenceUpdate(String id, int[] newTokens, int steps, int stepTokens, int acceptedTokens,
                              long draftNanos, long verifyNanos, long prefillNanos, long startedMicros,
-                             long firstTokenMicros, int kvRows, FinishReason finish, String error, String text) {
+                             long firstTokenMicros, int kvRows, FinishReason finish, String error, String text,
+                             int textOffset, String textDelta) {
 
     public boolean finished() {
         return finish != null;
@@ -24,6 +27,6 @@ public record SequenceUpdate(String id, int[] newTokens, int steps, int stepToke
 
     /** A request that ended before any decoding (invalid for the model, drafter unavailable, engine error). */
     public static SequenceUpdate failed(String id, FinishReason reason, String error) {
-        return new SequenceUpdate(id, new int[0], 0, 0, 0, 0, 0, 0, 0, 0, 0, reason, error, "");
+        return new SequenceUpdate(id, new int[0], 0, 0, 0, 0, 0, 0, 0, 0, 0, reason, error, "", 0, "");
     }
 }

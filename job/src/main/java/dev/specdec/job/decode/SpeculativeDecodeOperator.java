@@ -10,6 +10,7 @@ import dev.specdec.job.state.TokenizedRequest;
 import dev.specdec.job.state.VerifyProgress;
 import dev.specdec.records.DeadLetter;
 import dev.specdec.records.GenerationResult;
+import dev.specdec.records.TokenChunk;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -58,6 +59,10 @@ import java.util.stream.Stream;
  * and the waiting ones are found in keyed state ({@link #initializeState}) and handed to a new
  * engine, which rebuilds the caches of the former before anything else runs.
  *
+ * <p>With {@link DecodeSettings#streamChunks()} on, every step's new tokens also leave as a
+ * {@link TokenChunk} on the {@link #CHUNKS} side output, as soon as the step is applied; the result
+ * still leaves only when the request ends.
+ *
  * <p>Admission is bounded: a subtask holds at most {@link DecodeSettings#admissionLimit()} requests
  * (decoding plus waiting); when full, {@link #processElement} yields to the mailbox until a request
  * finishes, which backpressures the input instead of queueing without bound. The record is stored in
@@ -73,6 +78,10 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
     /** Requests the operator will not serve (a second request with an id still in progress). */
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("decode-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
+
+    /** Each request's partial output per step, when {@link DecodeSettings#streamChunks()} is on. */
+    public static final OutputTag<TokenChunk> CHUNKS =
+            new OutputTag<>("decode-chunks", new AvroTypeInfo<>(TokenChunk.class));
 
     static final ValueStateDescriptor<AdmittedRequest> REQUEST =
             new ValueStateDescriptor<>("request", new AdmittedRequestSerializer());
@@ -312,6 +321,9 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
             }
             VerifyProgress v = verify.apply(u);
             DraftProgress d = draft.apply(u, a.request().drafter());
+            if (settings.streamChunks() && (u.newTokens().length > 0 || u.finished())) {
+                emitChunk(u, v.count() - u.newTokens().length);
+            }
             requestSteps += u.steps();
             stepTokens += u.stepTokens();
             verifyNanos += u.verifyNanos();
@@ -325,6 +337,16 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
         int batched = o.batchSize() > 0 ? 1 : 0;
         verify.observe(batched, verifyNanos, prefills, prefillNanos);
         draft.observe(batched, requestSteps, stepTokens, draftNanos);
+    }
+
+    private void emitChunk(SequenceUpdate u, int tokenOffset) {
+        List<Integer> ids = new ArrayList<>(u.newTokens().length);
+        for (int t : u.newTokens()) {
+            ids.add(t);
+        }
+        output.collect(CHUNKS, new StreamRecord<>(TokenChunk.newBuilder().setRequestId(u.id()).setTokenOffset(tokenOffset)
+                .setTokenIds(ids).setTextOffset(u.textOffset()).setText(u.textDelta()).setLast(u.finished())
+                .setEmittedTimeMs(System.currentTimeMillis()).build()));
     }
 
     /** Emits the current key's result and forgets the request. */

@@ -9,9 +9,11 @@ import java.time.Duration;
  * @param transactionTimeout the KafkaSink's producer transaction timeout; it must not exceed the
  *                           broker's {@code transaction.max.timeout.ms} (15 minutes by default,
  *                           while the sink's own default of 1 hour is rejected by such brokers)
+ * @param chunkTopic         where partial output streams ({@code TokenChunk}s, at least once); null: not streamed
  */
 public record KafkaEndpoint(String bootstrapServers, String inputTopic, String outputTopic, String deadLetterTopic,
-                            String groupId, String transactionalIdPrefix, Duration transactionTimeout)
+                            String groupId, String transactionalIdPrefix, Duration transactionTimeout,
+                            String chunkTopic)
         implements Serializable {
     /** A broker's default transaction.max.timeout.ms. */
     public static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
@@ -32,6 +34,22 @@ public record KafkaEndpoint(String bootstrapServers, String inputTopic, String o
         if (inputTopic.equals(outputTopic)) {
             throw new IllegalArgumentException("input and output topics must differ");
         }
+        if (chunkTopic != null && (chunkTopic.isBlank() || chunkTopic.equals(inputTopic) || chunkTopic.equals(outputTopic))) {
+            throw new IllegalArgumentException("the chunk topic must be a topic of its own, got '" + chunkTopic + "'");
+        }
+    }
+
+    /** An endpoint without streaming of partial output. */
+    public KafkaEndpoint(String bootstrapServers, String inputTopic, String outputTopic, String deadLetterTopic,
+                         String groupId, String transactionalIdPrefix, Duration transactionTimeout) {
+        this(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId, transactionalIdPrefix,
+                transactionTimeout, null);
+    }
+
+    /** The same endpoint, streaming partial output to {@code topic} (null: not streamed). */
+    public KafkaEndpoint withChunkTopic(String topic) {
+        return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
+                transactionalIdPrefix, transactionTimeout, topic);
     }
 
     private static void require(String v, String what) {

@@ -14,6 +14,7 @@ import dev.specdec.job.state.TokenizedRequestSerializer;
 import dev.specdec.records.DeadLetter;
 import dev.specdec.records.GenerationRequest;
 import dev.specdec.records.GenerationResult;
+import dev.specdec.records.TokenChunk;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -42,8 +43,12 @@ import java.util.Objects;
  * the sinks the commands use (tests attach their own).
  */
 public final class SpecdecPipeline {
-    /** The pipeline's outputs: every request's result, and the records it could not serve. */
-    public record Outputs(DataStream<GenerationResult> results, DataStream<DeadLetter> deadLetters) {
+    /**
+     * The pipeline's outputs: every request's result, the records it could not serve, and the
+     * requests' partial output (empty unless {@link DecodeSettings#streamChunks()} is on).
+     */
+    public record Outputs(DataStream<GenerationResult> results, DataStream<DeadLetter> deadLetters,
+                          DataStream<TokenChunk> chunks) {
     }
 
     private final DecodeSettings decode;
@@ -80,7 +85,7 @@ public final class SpecdecPipeline {
         DataStream<GenerationResult> results = decoded.union(valid.getSideOutput(RequestValidator.ERRORS));
         DataStream<DeadLetter> deadLetters = valid.getSideOutput(RequestValidator.DEAD_LETTERS)
                 .union(decoded.getSideOutput(SpeculativeDecodeOperator.DEAD_LETTERS));
-        return new Outputs(results, deadLetters);
+        return new Outputs(results, deadLetters, decoded.getSideOutput(SpeculativeDecodeOperator.CHUNKS));
     }
 
     private DataStream<Either<DeadLetter, GenerationRequest>> fileInput(StreamExecutionEnvironment env) {
@@ -130,6 +135,23 @@ public final class SpecdecPipeline {
         results.sinkTo(kafkaSink(kafka, kafka.outputTopic(), "results",
                 new AvroKafkaSerializer<GenerationResult>(kafka.outputTopic(), r -> r.getRequestId(), RecordCodec::results)))
                 .name("results (kafka)").setDescription("results -> " + kafka.outputTopic()).uid("results-sink");
+    }
+
+    /**
+     * Partial output to the chunk topic, at least once: chunks are sent as decoding goes, not held
+     * until a checkpoint commits, and a recovery can repeat some (same content, same offsets).
+     */
+    public static void sinkChunksToKafka(DataStream<TokenChunk> chunks, KafkaEndpoint kafka) {
+        Objects.requireNonNull(kafka.chunkTopic(), "chunk topic");
+        chunks.sinkTo(KafkaSink.<TokenChunk>builder()
+                        .setBootstrapServers(kafka.bootstrapServers())
+                        .setRecordSerializer(new AvroKafkaSerializer<TokenChunk>(kafka.chunkTopic(), c -> c.getRequestId(),
+                                RecordCodec::chunks))
+                        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                        // Chunks are for watching text appear: send each at once instead of batching.
+                        .setProperty("linger.ms", "0")
+                        .build())
+                .name("chunks (kafka)").setDescription("chunks -> " + kafka.chunkTopic()).uid("chunk-sink");
     }
 
     public static void sinkDeadLettersToKafka(DataStream<DeadLetter> deadLetters, KafkaEndpoint kafka) {

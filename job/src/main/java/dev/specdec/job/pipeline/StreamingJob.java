@@ -8,8 +8,9 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The streaming job: prompts topic in, results topic out (exactly once), dead letters to their
- * topic, or to the task log when no dead-letter topic is configured. Shared by {@code specdec run},
+ * The streaming job: prompts topic in, results topic out (exactly once), partial output to the
+ * chunk topic if one is configured (at least once), dead letters to their topic, or to the task
+ * log when no dead-letter topic is configured. Shared by {@code specdec run},
  * {@code specdec serve-local} and the job jar's main class for {@code flink run}.
  */
 public final class StreamingJob {
@@ -19,13 +20,16 @@ public final class StreamingJob {
     public static void attach(StreamExecutionEnvironment env, KafkaEndpoint kafka, DecodeSettings decode,
                               RequestDefaults defaults, int parallelism) {
         SpecdecPipeline.Outputs streams = SpecdecPipeline.builder()
-                .decode(decode)
+                .decode(decode.toBuilder().streamChunks(kafka.chunkTopic() != null).build())
                 .defaults(defaults)
                 .kafkaInput(kafka)
                 .parallelism(parallelism)
                 .build()
                 .build(env);
         SpecdecPipeline.sinkResultsToKafka(streams.results(), kafka);
+        if (kafka.chunkTopic() != null) {
+            SpecdecPipeline.sinkChunksToKafka(streams.chunks(), kafka);
+        }
         if (kafka.deadLetterTopic() != null) {
             SpecdecPipeline.sinkDeadLettersToKafka(streams.deadLetters(), kafka);
         } else {

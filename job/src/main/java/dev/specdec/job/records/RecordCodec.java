@@ -49,6 +49,10 @@ public final class RecordCodec<T extends SpecificRecordBase> {
         return new RecordCodec<>(dev.specdec.records.GenerationResult.getClassSchema(), List.of());
     }
 
+    public static RecordCodec<dev.specdec.records.TokenChunk> chunks() {
+        return new RecordCodec<>(dev.specdec.records.TokenChunk.getClassSchema(), List.of());
+    }
+
     public static RecordCodec<dev.specdec.records.DeadLetter> deadLetters() {
         return new RecordCodec<>(dev.specdec.records.DeadLetter.getClassSchema(), List.of());
     }

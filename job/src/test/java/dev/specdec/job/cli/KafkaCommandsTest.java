@@ -66,9 +66,9 @@ class KafkaCommandsTest {
         Path model = TinyModel.create(tmp.resolve("model"));
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(0, tmp.resolve("kafka"))) {
             String b = broker.bootstrapServers();
-            broker.createTopics(List.of("prompts", "results", "dead-letters"), 1);
+            broker.createTopics(List.of("prompts", "results", "dead-letters", "chunks"), 1);
             KafkaEndpoint endpoint = new KafkaEndpoint(b, "prompts", "results", "dead-letters", "g", "t",
-                    Duration.ofMinutes(5));
+                    Duration.ofMinutes(5), "chunks");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
                     JobEnvironment.configuration(Duration.ofMillis(300), tmp.resolve("ckpt").toUri().toString(), 0));
             StreamingJob.attach(env, endpoint, DecodeSettings.builder().model(model.toString()).maxBatch(2).build(),
@@ -98,6 +98,21 @@ class KafkaCommandsTest {
                     String id = r.get("request_id").asText();
                     int n = r.get("token_ids").size();
                     assertEquals(id.equals("cli-1") ? 7 : id.equals("cli-json") ? 3 : 5, n, r.toString());
+                }
+                // The same three requests as partial output: their chunks add up to the results' tokens.
+                Run chunks = run(null, "tail", "--bootstrap-servers", b, "--chunks", "--count", "3", "--timeout", "60s");
+                assertEquals(0, chunks.code(), chunks.out());
+                java.util.Map<String, Integer> streamed = new java.util.HashMap<>();
+                java.util.Map<String, Integer> lasts = new java.util.HashMap<>();
+                for (String line : chunks.out().lines().toList()) {
+                    JsonNode c = JSON.readTree(line);
+                    streamed.merge(c.get("request_id").asText(), c.get("token_ids").size(), Integer::sum);
+                    lasts.merge(c.get("request_id").asText(), c.get("last").asBoolean() ? 1 : 0, Integer::sum);
+                }
+                for (JsonNode r : results) {
+                    String id = r.get("request_id").asText();
+                    assertEquals(r.get("token_ids").size(), streamed.get(id), "streamed tokens of " + id);
+                    assertEquals(1, lasts.get(id), "last chunks of " + id);
                 }
                 Run filtered = run(null, "tail", "--bootstrap-servers", b, "--ids", "cli-json", "--count", "1", "--timeout", "60s");
                 assertTrue(filtered.out().contains("\"cli-json\""), filtered.out());

@@ -14,6 +14,7 @@ import dev.specdec.records.DeadLetter;
 import dev.specdec.records.FinishReason;
 import dev.specdec.records.GenerationRequest;
 import dev.specdec.records.GenerationResult;
+import dev.specdec.records.TokenChunk;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -50,7 +51,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The streaming job against a real in-process KRaft broker: requests in on a topic (current and
  * version-1 Avro, JSON), poison records among them; every request answered exactly once on the
  * results topic (read_committed) with the engine's greedy tokens, poison in the dead-letter topic
- * with its partition and offset; and the same after a failure injected mid-generation.
+ * with its partition and offset; partial output on the chunk topic that adds up to each result
+ * (stop strings held back); and the same after a failure injected mid-generation.
  */
 class KafkaPipelineTest {
     @TempDir
@@ -84,9 +86,9 @@ class KafkaPipelineTest {
     private static JobClient startJob(String prefix, int batch, int queueFactor, Duration checkpoints,
                                       FailOnce<GenerationResult> failure) throws Exception {
         KafkaEndpoint endpoint = new KafkaEndpoint(kafka.bootstrap(), prefix + "-prompts", prefix + "-results",
-                prefix + "-dead", prefix, prefix, Duration.ofMinutes(5));
+                prefix + "-dead", prefix, prefix, Duration.ofMinutes(5), prefix + "-chunks");
         DecodeSettings settings = DecodeSettings.builder().model(model.toString()).maxBatch(batch)
-                .queueFactor(queueFactor).build();
+                .queueFactor(queueFactor).streamChunks(true).build();
         Configuration conf = JobEnvironment.configuration(checkpoints, tmp.resolve(prefix + "-ckpt").toUri().toString(), 3);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
         if (failure == null) {
@@ -95,6 +97,7 @@ class KafkaPipelineTest {
             SpecdecPipeline.Outputs o = SpecdecPipeline.builder().decode(settings).kafkaInput(endpoint).build().build(env);
             SpecdecPipeline.sinkResultsToKafka(o.results().map(failure).name("inject-failure"), endpoint);
             SpecdecPipeline.sinkDeadLettersToKafka(o.deadLetters(), endpoint);
+            SpecdecPipeline.sinkChunksToKafka(o.chunks(), endpoint);
         }
         return env.executeAsync(prefix);
     }
@@ -113,6 +116,72 @@ class KafkaPipelineTest {
         return byId;
     }
 
+    /** A request's output put together from its chunks, each placed at its offsets. */
+    record Streamed(List<Integer> tokens, StringBuilder text, boolean last) {
+    }
+
+    /**
+     * Reads the chunk topic until every one of {@code ids} has its last chunk, and puts each request's
+     * tokens and text together by the chunks' offsets. Chunks may repeat (at least once), but any two
+     * that cover the same place must agree.
+     */
+    private static Map<String, Streamed> chunks(String topic, java.util.Set<String> ids) throws Exception {
+        RecordCodec<TokenChunk> codec = RecordCodec.chunks();
+        List<ConsumerRecord<byte[], byte[]>> recs = kafka.readCommitted(topic, l -> {
+            java.util.Set<String> done = new java.util.HashSet<>();
+            for (ConsumerRecord<byte[], byte[]> r : l) {
+                try {
+                    TokenChunk c = codec.decode(r.value());
+                    if (c.getLast()) {
+                        done.add(c.getRequestId());
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return done.containsAll(ids);
+        }, Duration.ofMinutes(3), Duration.ofSeconds(1));
+        Map<String, Streamed> out = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : recs) {
+            TokenChunk c = codec.decode(r.value());
+            assertEquals(c.getRequestId(), new String(r.key(), StandardCharsets.UTF_8));
+            Streamed s = out.computeIfAbsent(c.getRequestId(), k -> new Streamed(new ArrayList<>(), new StringBuilder(), false));
+            for (int i = 0; i < c.getTokenIds().size(); i++) {
+                int at = c.getTokenOffset() + i;
+                assertTrue(at <= s.tokens().size(), "chunk of " + c.getRequestId() + " leaves a gap at token " + at);
+                if (at == s.tokens().size()) {
+                    s.tokens().add(c.getTokenIds().get(i));
+                } else {
+                    assertEquals(s.tokens().get(at), c.getTokenIds().get(i), "a repeated chunk differs at token " + at);
+                }
+            }
+            String have = s.text().toString();
+            int from = have.offsetByCodePoints(0, Math.min(c.getTextOffset(), have.codePointCount(0, have.length())));
+            assertEquals(c.getTextOffset(), have.codePointCount(0, from), "chunk of " + c.getRequestId() + " leaves a text gap");
+            String overlap = have.substring(from);
+            String text = c.getText();
+            assertTrue(text.startsWith(overlap) || overlap.startsWith(text), "a repeated chunk's text differs");
+            if (text.length() > overlap.length()) {
+                s.text().append(text.substring(overlap.length()));
+            }
+            if (c.getLast()) {
+                out.put(c.getRequestId(), new Streamed(s.tokens(), s.text(), true));
+            }
+        }
+        return out;
+    }
+
+    private static void assertStreamedAsResults(Map<String, Streamed> streamed, Map<String, GenerationResult> results) {
+        for (Map.Entry<String, GenerationResult> e : results.entrySet()) {
+            Streamed s = streamed.get(e.getKey());
+            assertNotNull(s, "no chunks for " + e.getKey());
+            assertTrue(s.last(), "no last chunk for " + e.getKey());
+            assertArrayEquals(tokens(e.getValue()), s.tokens().stream().mapToInt(Integer::intValue).toArray(),
+                    "streamed tokens of " + e.getKey());
+            assertEquals(e.getValue().getText(), s.text().toString(), "streamed text of " + e.getKey());
+        }
+    }
+
     private static int[] tokens(GenerationResult r) {
         return r.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
     }
@@ -122,7 +191,7 @@ class KafkaPipelineTest {
     void everyRequestExactlyOnceAndPoisonBecomesDeadLetters() throws Exception {
         String p = "basic";
         kafka.createTopics(2, p + "-prompts");
-        kafka.createTopics(1, p + "-results", p + "-dead");
+        kafka.createTopics(1, p + "-results", p + "-dead", p + "-chunks");
         Map<String, String> good = new LinkedHashMap<>();
         good.put("a1", "In the beginning God created");
         good.put("a2", "And the earth was without form");
@@ -143,11 +212,37 @@ class KafkaPipelineTest {
         in.add(record("json-bad", "{\"request_id\":\"json-bad\",\"prompt\":\"x\",\"temperature\":\"hot\"}"
                 .getBytes(StandardCharsets.UTF_8)));
         in.add(record("neg", REQUESTS.encode(request("neg", "hello", -1, false))));
+        // A stop string that starts in one token of the greedy output and ends in the next; decoded
+        // plainly (one token per step), a step ends inside it, and streaming must hold its first
+        // character back until it is clear whether the text ends there.
+        String stopPrompt = "And the spirit of God moved";
+        int[] plain = TinyModel.reference(model, Map.of("s", stopPrompt), SamplingParams.greedy(20)).get("s");
+        dev.specdec.engine.tokenizer.TextTokenizer tok = dev.specdec.engine.tokenizer.TextTokenizer.load(model);
+        String plainText = tok.decode(plain);
+        String stop = null;
+        for (int k = 2; k < plain.length - 1 && stop == null; k++) {
+            String before = tok.decode(Arrays.copyOf(plain, k));
+            String after = tok.decode(Arrays.copyOf(plain, k + 1));
+            int at = before.length() - 1;
+            if (after.startsWith(before) && after.length() >= before.length() + 2
+                    && plainText.indexOf(plainText.substring(at, at + 3)) == at) {
+                stop = plainText.substring(at, at + 3);
+            }
+        }
+        assertNotNull(stop, "no stop string across a token boundary in " + plainText);
+        in.add(record("stopper", REQUESTS.encode(new RequestDefaults(20, 0, 1, 0, 0, List.of(stop), false)
+                .newBuilder("stopper").setPrompt(stopPrompt).setDrafter(dev.specdec.records.Drafter.NONE).build())));
         kafka.send(p + "-prompts", in);
 
         JobClient job = startJob(p, 3, 2, Duration.ofMillis(300), null);
         try {
-            Map<String, GenerationResult> byId = results(p + "-results", good.size() + 2);
+            Map<String, GenerationResult> byId = results(p + "-results", good.size() + 3);
+            assertEquals(FinishReason.STOP, byId.get("stopper").getFinishReason());
+            assertTrue(plainText.startsWith(byId.get("stopper").getText()) && !byId.get("stopper").getText().contains(stop),
+                    "stopper: " + byId.get("stopper").getText() + " / stop '" + stop + "'");
+            Map<String, GenerationResult> decoded = new HashMap<>(byId);
+            decoded.keySet().removeAll(List.of("json-bad", "neg"));
+            assertStreamedAsResults(chunks(p + "-chunks", decoded.keySet()), decoded);
             Map<String, int[]> expected = TinyModel.reference(model, good, SamplingParams.greedy(20));
             for (String id : good.keySet()) {
                 GenerationResult r = byId.get(id);
@@ -186,7 +281,7 @@ class KafkaPipelineTest {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void failureMidGenerationRestoresAndEveryRequestCompletesOnce() throws Exception {
         String p = "failover";
-        kafka.createTopics(1, p + "-prompts", p + "-results", p + "-dead");
+        kafka.createTopics(1, p + "-prompts", p + "-results", p + "-dead", p + "-chunks");
         Map<String, String> prompts = new LinkedHashMap<>();
         for (int i = 0; i < 8; i++) {
             prompts.put("f" + i, TinyModel.CORPUS.get(i % TinyModel.CORPUS.size()).substring(0, 20));
@@ -211,6 +306,8 @@ class KafkaPipelineTest {
                 recovered += r.getRecoveries() > 0 ? 1 : 0;
             }
             assertTrue(recovered > 0, "no request resumed from a checkpoint mid-generation");
+            // Chunks sent before the failure and again after the restore agree where they overlap.
+            assertStreamedAsResults(chunks(p + "-chunks", prompts.keySet()), byId);
         } finally {
             job.cancel().get(1, TimeUnit.MINUTES);
         }
