@@ -34,7 +34,8 @@ public record KafkaEndpoint(String bootstrapServers, String inputTopic, String o
         if (inputTopic.equals(outputTopic)) {
             throw new IllegalArgumentException("input and output topics must differ");
         }
-        if (chunkTopic != null && (chunkTopic.isBlank() || chunkTopic.equals(inputTopic) || chunkTopic.equals(outputTopic))) {
+        if (chunkTopic != null && (chunkTopic.isBlank() || chunkTopic.equals(inputTopic) || chunkTopic.equals(outputTopic)
+                || chunkTopic.equals(deadLetterTopic))) {
             throw new IllegalArgumentException("the chunk topic must be a topic of its own, got '" + chunkTopic + "'");
         }
     }
