@@ -85,8 +85,7 @@ public final class Generator {
             for (int j = 0; j < prompt.length; j++) {
                 prompt[j] = Math.floorMod(17 + 31 * i + 7 * j, vocab);
             }
-            synthetic.add(new SequenceState(new GenerationRequest("warm-up-" + i, prompt, params), Set.of(),
-                    model.config.maxPositions, null));
+            synthetic.add(newSequence(new GenerationRequest("warm-up-" + i, prompt, params)));
         }
         try {
             decoder.prefill(synthetic);

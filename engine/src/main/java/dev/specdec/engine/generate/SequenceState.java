@@ -24,6 +24,9 @@ public final class SequenceState {
     private FinishReason finish;
     private String error;
     private String stopText;
+    /** The text of the first {@code decodedCount} generated tokens (tokens are only ever appended). */
+    private String decodedText;
+    private int decodedCount = -1;
     public KvCache cache;
     /** Drafter-specific state (e.g. the draft module's cache and pending inputs). */
     public Object draftState;
@@ -146,7 +149,7 @@ public final class SequenceState {
             return finish(FinishReason.STOP);
         }
         if (!p.stopStrings().isEmpty() && detokenizer != null) {
-            String text = detokenizer.apply(generated());
+            String text = decoded();
             for (String s : p.stopStrings()) {
                 int at = text.indexOf(s);
                 if (at >= 0) {
@@ -178,7 +181,19 @@ public final class SequenceState {
         if (stopText != null) {
             return stopText;
         }
-        return detokenizer == null ? "" : detokenizer.apply(generated());
+        return detokenizer == null ? "" : decoded();
+    }
+
+    /**
+     * The generated tokens' text, decoded once per token count: the stop-string check and callers
+     * of {@link #text()} (a streaming consumer asks after every step) share one decode.
+     */
+    private String decoded() {
+        if (decodedCount != count) {
+            decodedText = detokenizer.apply(generated());
+            decodedCount = count;
+        }
+        return decodedText;
     }
 
     /** Releases the KV cache (and whatever the drafter holds). */
