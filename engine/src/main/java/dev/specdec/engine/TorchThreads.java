@@ -13,7 +13,7 @@ import ai.djl.pytorch.jni.JniUtils;
  * <p>Why a stream processor wants fewer threads than cores: the threads of one model call meet at
  * a barrier after every operation, so whenever another thread of the process (a Flink task, the
  * JIT compiler, the garbage collector) takes one of their cores, all of them wait. On a 2-core
- * machine the Flink job lost 20-35% of the engine's throughput that way with two threads and none
+ * machine the Flink job lost 13-33% of the engine's throughput that way with two threads and none
  * with one (BENCHMARKS.md); {@link #forSlots} leaves one core to the rest of the process.
  */
 public final class TorchThreads {
