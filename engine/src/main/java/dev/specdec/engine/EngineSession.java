@@ -1,36 +1,35 @@
 package dev.specdec.engine;
 
 import ai.djl.Device;
-import dev.specdec.engine.generate.Decoder;
-import dev.specdec.engine.generate.Generator;
-import dev.specdec.engine.generate.PlainDecoder;
+import dev.specdec.engine.decode.Decoder;
+import dev.specdec.engine.decode.PlainDecoder;
+import dev.specdec.engine.decode.SequenceState;
 import dev.specdec.engine.model.DraftModule;
 import dev.specdec.engine.model.KvCachePool;
 import dev.specdec.engine.model.LlamaModel;
 import dev.specdec.engine.model.MedusaHeads;
 import dev.specdec.engine.model.ModelFormatException;
-import dev.specdec.engine.spec.CtcDrafter;
-import dev.specdec.engine.spec.CtcTransform;
-import dev.specdec.engine.spec.DrafterConfig;
-import dev.specdec.engine.spec.MedusaDrafter;
-import dev.specdec.engine.spec.SpeculativeDecoder;
-import dev.specdec.engine.spec.TreePolicy;
+import dev.specdec.engine.request.DecodeRequest;
+import dev.specdec.engine.request.DecodingMethod;
+import dev.specdec.engine.speculative.CtcDrafter;
+import dev.specdec.engine.speculative.CtcTransform;
+import dev.specdec.engine.speculative.DrafterConfig;
+import dev.specdec.engine.speculative.MedusaDrafter;
+import dev.specdec.engine.speculative.SpeculativeDecoder;
+import dev.specdec.engine.speculative.TreePolicy;
 import dev.specdec.engine.tokenizer.TextTokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.HashSet;
 
 /**
- * A loaded base model with its tokenizer and KV-cache pool, and the factory for its decoders:
- * {@code none} (plain), {@code ctc} (CTC drafter, exact transform), {@code ctc-faithful} (the paper's
- * transform) and {@code medusa}. Drafters live in folders beside the model
- * ({@code drafter-ctc/}, {@code drafter-medusa/}) unless given explicitly. Not thread-safe: one
- * session per engine thread.
+ * A loaded base model with its tokenizer and KV-cache pool, and the factory for its decoders (one
+ * per {@link DecodingMethod}). Drafters live in folders beside the model ({@code drafter-ctc/},
+ * {@code drafter-medusa/}) unless given explicitly. Not thread-safe: one session per engine thread.
  */
 public final class EngineSession implements AutoCloseable {
-    public static final List<String> DECODERS = List.of("none", "ctc", "ctc-faithful", "medusa");
     /** Longest chain the CTC drafter drafts for a {@code chain:N} tree (beyond this, acceptance is negligible). */
     static final int MAX_CTC_CHAIN = 32;
 
@@ -39,27 +38,53 @@ public final class EngineSession implements AutoCloseable {
     private final TextTokenizer tokenizer;
     private final KvCachePool pool;
     private final int maxBatch;
+    private final boolean ownsModel;
+    private final ForwardMode forward;
 
-    private EngineSession(Path modelDir, LlamaModel model, TextTokenizer tokenizer, KvCachePool pool, int maxBatch) {
+    private EngineSession(Path modelDir, LlamaModel model, TextTokenizer tokenizer, KvCachePool pool, int maxBatch,
+                          boolean ownsModel, ForwardMode forward) {
         this.modelDir = modelDir;
         this.model = model;
         this.tokenizer = tokenizer;
         this.pool = pool;
         this.maxBatch = maxBatch;
+        this.ownsModel = ownsModel;
+        this.forward = forward;
     }
 
+    /** Opens a model with the default forward ({@link ForwardMode#COMPILED}). */
     public static EngineSession open(Path dir, Device device, int maxBatch) throws IOException {
+        return open(dir, device, maxBatch, ForwardMode.COMPILED);
+    }
+
+    public static EngineSession open(Path dir, Device device, int maxBatch, ForwardMode forward) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException("model folder " + dir + " does not exist");
         }
         LlamaModel model = LlamaModel.load(dir, device);
         try {
+            if (forward == ForwardMode.COMPILED) {
+                model.compile();
+            }
             TextTokenizer tok = TextTokenizer.load(dir);
-            return new EngineSession(dir, model, tok, model.newCachePool(maxBatch, 256), maxBatch);
+            return new EngineSession(dir, model, tok, model.newCachePool(maxBatch, 256), maxBatch, true, forward);
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
         }
+    }
+
+    /**
+     * A session over a model its caller keeps (and closes), without a tokenizer: outputs have token
+     * ids but no text. For the trainers, which decode with a model they already hold.
+     */
+    public static EngineSession around(LlamaModel model, int maxBatch) {
+        return new EngineSession(model.directory, model, null, model.newCachePool(maxBatch, 256), maxBatch, false,
+                model.isCompiled() ? ForwardMode.COMPILED : ForwardMode.EAGER);
+    }
+
+    public ForwardMode forward() {
+        return forward;
     }
 
     public LlamaModel model() {
@@ -78,82 +103,60 @@ public final class EngineSession implements AutoCloseable {
         return modelDir;
     }
 
-    /** Options of a speculative decoder; nulls take the drafter folder's defaults. */
-    public record DecoderOptions(Path drafterDir, String tree, Integer width, Double chainStop) {
-        public static final DecoderOptions DEFAULTS = new DecoderOptions(null, null, null, null);
-
-        public DecoderOptions(Path drafterDir, String tree, Integer width) {
-            this(drafterDir, tree, width, null);
-        }
-    }
-
-    public Decoder decoder(String name) throws IOException {
-        return decoder(name, DecoderOptions.DEFAULTS);
-    }
-
-    /**
-     * The decoder {@code auto} stands for: {@code ctc} when the model has a CTC drafter beside it (or
-     * one is given), otherwise plain decoding.
-     */
-    public String resolve(String name, DecoderOptions o) {
-        if (!name.equals("auto")) {
-            return name;
-        }
-        Path dir = o.drafterDir() != null ? o.drafterDir() : modelDir.resolve("drafter-ctc");
-        return Files.isRegularFile(dir.resolve("drafter.json")) ? "ctc" : "none";
-    }
-
-    /** A new decoder by name; speculative ones load their drafter (the caller closes the decoder). */
-    public Decoder decoder(String name, DecoderOptions o) throws IOException {
-        switch (resolve(name, o)) {
-            case "none":
-                return new PlainDecoder(model, pool);
-            case "ctc":
-            case "ctc-faithful": {
-                Path dir = o.drafterDir() != null ? o.drafterDir() : modelDir.resolve("drafter-ctc");
-                DrafterConfig c = DrafterConfig.load(dir);
-                if (!c.type().equals("ctc")) {
-                    throw new ModelFormatException(dir + " holds a " + c.type() + " drafter, not a CTC drafter");
-                }
-                int width = o.width() != null ? o.width() : c.width();
-                TreePolicy tree = DrafterConfig.parseTree(o.tree() != null ? o.tree() : c.tree(), c.depth(), width,
-                        MAX_CTC_CHAIN);
-                double stop = o.chainStop() != null ? o.chainStop() : c.chainStop();
-                CtcDrafter drafter = new CtcDrafter(DraftModule.load(dir.resolve("model.safetensors"), model),
-                        maxBatch, Math.max(c.depth(), tree.maxDepth()), width, stop, name);
-                CtcTransform.Mode mode = name.equals("ctc") ? CtcTransform.Mode.EXACT : CtcTransform.Mode.FAITHFUL;
-                return new SpeculativeDecoder(model, pool, drafter, tree, mode, c.blank(), name);
-            }
-            case "medusa": {
-                Path dir = o.drafterDir() != null ? o.drafterDir() : modelDir.resolve("drafter-medusa");
-                DrafterConfig c = DrafterConfig.load(dir);
-                if (!c.type().equals("medusa")) {
-                    throw new ModelFormatException(dir + " holds a " + c.type() + " drafter, not Medusa heads");
-                }
-                int width = o.width() != null ? o.width() : c.width();
-                MedusaHeads heads = MedusaHeads.load(dir.resolve("model.safetensors"), model);
-                TreePolicy tree = DrafterConfig.parseTree(o.tree() != null ? o.tree() : c.tree(),
-                        heads.heads(), width);
-                return new SpeculativeDecoder(model, pool, new MedusaDrafter(heads, width), tree,
-                        CtcTransform.Mode.NONE, c.blank(), name);
-            }
-            default:
-                throw new IllegalArgumentException("unknown drafter '" + name + "' (use one of " + DECODERS + ")");
-        }
-    }
-
-    public Generator generator(Decoder decoder) {
-        return new Generator(model, tokenizer, decoder, maxBatch);
-    }
-
     public int maxBatch() {
         return maxBatch;
+    }
+
+    /** A new sequence for a request, with this model's stop ids, context and detokenizer. */
+    public SequenceState newSequence(DecodeRequest r) {
+        return new SequenceState(r, new HashSet<>(model.config.eosTokenIds), model.config.maxPositions,
+                tokenizer == null ? null : tokenizer::decode);
+    }
+
+    public Decoder decoder(DecodingMethod method) throws IOException {
+        return decoder(method, DecoderOptions.DEFAULTS);
+    }
+
+    /** A new decoder; speculative ones load their drafter (the caller closes the decoder). */
+    public Decoder decoder(DecodingMethod method, DecoderOptions o) throws IOException {
+        if (!method.isSpeculative()) {
+            return new PlainDecoder(model, pool);
+        }
+        Path dir = method.drafterDir(modelDir, o.drafterDir() == null ? null : Path.of(o.drafterDir()));
+        DrafterConfig c = DrafterConfig.load(dir);
+        int width = o.width() != null ? o.width() : c.width();
+        String treeName = o.tree() != null ? o.tree() : c.tree();
+        if (method == DecodingMethod.MEDUSA) {
+            if (!c.type().equals("medusa")) {
+                throw new ModelFormatException(dir + " holds a " + c.type() + " drafter, not Medusa heads");
+            }
+            MedusaHeads heads = MedusaHeads.load(dir.resolve("model.safetensors"), model);
+            TreePolicy tree = DrafterConfig.parseTree(treeName, heads.heads(), width);
+            return new SpeculativeDecoder(model, pool, new MedusaDrafter(heads, width), tree, CtcTransform.Mode.NONE,
+                    c.blank(), method);
+        }
+        if (!c.type().equals("ctc")) {
+            throw new ModelFormatException(dir + " holds a " + c.type() + " drafter, not a CTC drafter");
+        }
+        TreePolicy tree = DrafterConfig.parseTree(treeName, c.depth(), width, MAX_CTC_CHAIN);
+        double stop = o.chainStop() != null ? o.chainStop() : c.chainStop();
+        DraftModule module = DraftModule.load(dir.resolve("model.safetensors"), model);
+        if (forward == ForwardMode.COMPILED) {
+            module.compile();
+        }
+        CtcDrafter drafter = new CtcDrafter(module, maxBatch, Math.max(c.depth(), tree.maxDepth()), width, stop);
+        CtcTransform.Mode mode = method == DecodingMethod.CTC ? CtcTransform.Mode.EXACT : CtcTransform.Mode.FAITHFUL;
+        return new SpeculativeDecoder(model, pool, drafter, tree, mode, c.blank(), method);
     }
 
     @Override
     public void close() {
         pool.close();
-        tokenizer.close();
-        model.close();
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+        if (ownsModel) {
+            model.close();
+        }
     }
 }

@@ -36,6 +36,14 @@ public final class TorchThreads {
     }
 
     /**
+     * Threads of a command's engine on a machine with {@code cores} cores: the Flink rule with one
+     * slot, so every command (engine and job) follows one policy.
+     */
+    public static int forCommand(int cores) {
+        return forSlots(cores, 1);
+    }
+
+    /**
      * Threads per engine when {@code slots} engines share {@code cores} cores with the rest of a
      * Flink TaskManager: one core stays free for Flink's own threads, the others are split evenly,
      * and every engine gets at least one.

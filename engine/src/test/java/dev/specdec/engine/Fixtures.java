@@ -2,16 +2,19 @@ package dev.specdec.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * Locates the shared golden fixtures ({@code ../shared/fixtures} beside the project root) and skips
- * the calling test, with a message saying why, when they are absent (a user's checkout has none).
+ * Locates the golden fixtures of the reference implementations and the other test data. They live
+ * in the engine's test resources ({@code engine/src/test/resources/fixtures}, copied unchanged from
+ * the references' outputs with their README and versions file), so every clone runs every golden
+ * test; a missing fixture fails the test instead of skipping it.
  */
 public final class Fixtures {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,23 +32,26 @@ public final class Fixtures {
         return cur != null ? cur : p.toAbsolutePath();
     }
 
-    /** The shared fixtures folder, or the test is skipped. */
+    /** The golden fixtures folder. */
     public static Path dir() {
-        Path f = projectRoot().resolveSibling("shared").resolve("fixtures");
-        Assumptions.assumeTrue(Files.isDirectory(f),
-                "golden fixtures not found at " + f + " (../shared/fixtures is only present on the project's own machines); skipping");
-        return f;
+        return resource("fixtures");
     }
 
     public static Path model(String name) {
         return dir().resolve("models").resolve(name);
     }
 
-    /** The shared data folder ({@code ../shared/data}), or the test is skipped. */
-    public static Path data() {
-        Path f = projectRoot().resolveSibling("shared").resolve("data");
-        Assumptions.assumeTrue(Files.isDirectory(f), "shared data not found at " + f + "; skipping");
-        return f;
+    /** A file or folder of the engine's test resources. */
+    public static Path resource(String relative) {
+        URL url = Fixtures.class.getClassLoader().getResource(relative);
+        if (url == null) {
+            throw new IllegalStateException("test resource '" + relative + "' is missing (engine/src/test/resources)");
+        }
+        try {
+            return Paths.get(url.toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static JsonNode json(Path p) throws IOException {

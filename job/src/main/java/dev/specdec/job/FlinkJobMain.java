@@ -1,9 +1,10 @@
 package dev.specdec.job;
 
+import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.cli.DecodeOptions;
 import dev.specdec.job.cli.DurationConverter;
 import dev.specdec.job.cli.KafkaOptions;
-import dev.specdec.job.cli.RequestOptions;
+import dev.specdec.engine.cli.SamplingOptions;
 import dev.specdec.job.pipeline.JobEnvironment;
 import dev.specdec.job.pipeline.KafkaEndpoint;
 import dev.specdec.job.pipeline.StreamingJob;
@@ -38,7 +39,7 @@ public final class FlinkJobMain implements Callable<Integer> {
     DecodeOptions decode;
 
     @Mixin
-    RequestOptions request;
+    SamplingOptions sampling;
 
     @Option(names = "--parallelism", defaultValue = "1", description = "Decode subtasks (default ${DEFAULT-VALUE}).")
     int parallelism;
@@ -59,7 +60,7 @@ public final class FlinkJobMain implements Callable<Integer> {
         Configuration conf = JobEnvironment.configuration(checkpointInterval, checkpointDir, restartAttempts);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(parallelism);
-        StreamingJob.attach(env, endpoint, decode.clusterSettings(), request.defaults(), parallelism);
+        StreamingJob.attach(env, endpoint, decode.clusterSettings(), sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS), parallelism);
         env.execute("specdec: " + endpoint.inputTopic() + " -> " + endpoint.outputTopic());
         return 0;
     }

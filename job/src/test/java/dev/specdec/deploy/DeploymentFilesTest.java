@@ -3,7 +3,8 @@ package dev.specdec.deploy;
 import dev.specdec.job.FlinkJobMain;
 import dev.specdec.job.cli.DecodeOptions;
 import dev.specdec.job.cli.KafkaOptions;
-import dev.specdec.job.cli.RequestOptions;
+import dev.specdec.engine.cli.SamplingOptions;
+import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.cli.SubmitCommand;
 import dev.specdec.job.cli.TailCommand;
 import dev.specdec.job.decode.DeviceSelector;
@@ -866,7 +867,7 @@ class DeploymentFilesTest {
             JobArgs parsed = new JobArgs(r, main);
             // What the job builds from them before submitting must be valid too.
             ((DecodeOptions) parsed.field("decode")).clusterSettings();
-            ((RequestOptions) parsed.field("request")).defaults();
+            ((SamplingOptions) parsed.field("sampling")).toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS);
             parsed.endpoint();
             return parsed;
         }

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.specdec.engine.DecoderOptions;
 import dev.specdec.engine.EngineSession;
-import dev.specdec.engine.generate.Decoder;
-import dev.specdec.engine.generate.GenerationRequest;
-import dev.specdec.engine.generate.GenerationResult;
-import dev.specdec.engine.generate.PromptFile;
-import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.engine.decode.Decoder;
+import dev.specdec.engine.request.Completion;
+import dev.specdec.engine.request.DecodeRequest;
+import dev.specdec.engine.request.DecodingMethod;
+import dev.specdec.engine.request.PromptDataset;
+import dev.specdec.engine.request.SamplingParams;
+import dev.specdec.engine.serve.Generator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -71,71 +74,76 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path file = prompts != null ? prompts : Defaults.resolve("data/kjv/heldout-prompts.jsonl");
-        List<PromptFile.Prompt> ps = PromptFile.read(file);
+        List<PromptDataset.Prompt> ps = PromptDataset.read(file);
         if (limit != null) {
             ps = ps.subList(0, Math.min(limit, ps.size()));
         }
         if (!drafters.contains("none")) {
             throw new CliException("--drafters must include none: gamma and identical_to_plain compare against it");
         }
-        SamplingParams params = sampling.toParams();
-        params.validate();
+        SamplingParams params = sampling.toParams(128);
         try (EngineSession session = model.open(Math.max(1, batchSize))) {
             Map<String, Decoder> decoders = new LinkedHashMap<>();
-            for (String spec : drafters) {
-                String name = spec.contains("@") ? spec.substring(0, spec.indexOf('@')) : spec;
-                String t = spec.contains("@") ? spec.substring(spec.indexOf('@') + 1) : tree;
-                decoders.put(spec, name.equals("none") ? session.decoder("none")
-                        : session.decoder(name, new EngineSession.DecoderOptions(null, t, null, chainStop)));
+            try {
+                return run(session, decoders, ps, file, params);
+            } finally {
+                decoders.values().forEach(Decoder::close);
             }
-            List<GenerationRequest> reqs = new ArrayList<>();
-            for (PromptFile.Prompt p : ps) {
-                reqs.add(new GenerationRequest(p.id(), session.tokenizer().encode(p.text()), params));
-            }
-            System.out.printf(Locale.ROOT, "model %s, %d prompts from %s, max %d new tokens, batch %d%n",
-                    session.model().config, reqs.size(), file, params.maxNewTokens(), batchSize);
-            for (Map.Entry<String, Decoder> e : decoders.entrySet()) {
-                session.generator(e.getValue()).run(reqs.subList(0, Math.min(warmup, reqs.size())));
-            }
-            Map<String, Stat> stats = new LinkedHashMap<>();
-            decoders.keySet().forEach(k -> stats.put(k, new Stat()));
-            for (int start = 0; start < reqs.size(); start += batchSize) {
-                List<GenerationRequest> chunk = reqs.subList(start, Math.min(reqs.size(), start + batchSize));
-                Map<String, List<GenerationResult>> outs = new LinkedHashMap<>();
-                Map<String, Double> secs = new LinkedHashMap<>();
-                for (Map.Entry<String, Decoder> e : decoders.entrySet()) {
-                    long t0 = System.nanoTime();
-                    outs.put(e.getKey(), session.generator(e.getValue()).run(chunk));
-                    secs.put(e.getKey(), (System.nanoTime() - t0) / 1e9);
-                }
-                record(ps.subList(start, start + chunk.size()), outs, secs, stats);
-            }
-            report(stats, file, session, params);
-            return 0;
-        } finally {
-            // decoders are closed with the session's lifetime; nothing else to release
         }
     }
 
-    private void record(List<PromptFile.Prompt> ps, Map<String, List<GenerationResult>> outs, Map<String, Double> secs,
+    private int run(EngineSession session, Map<String, Decoder> decoders, List<PromptDataset.Prompt> ps, Path file,
+                    SamplingParams params) throws Exception {
+        for (String spec : drafters) {
+            String name = spec.contains("@") ? spec.substring(0, spec.indexOf('@')) : spec;
+            String t = spec.contains("@") ? spec.substring(spec.indexOf('@') + 1) : tree;
+            decoders.put(spec, session.decoder(DecodingMethod.parse(name), new DecoderOptions(null, t, null, chainStop)));
+        }
+        List<DecodeRequest> reqs = new ArrayList<>();
+        for (PromptDataset.Prompt p : ps) {
+            reqs.add(new DecodeRequest(p.id(), session.tokenizer().encode(p.text()), params));
+        }
+        System.out.printf(Locale.ROOT, "model %s, %d prompts from %s, max %d new tokens, batch %d%n",
+                session.model().config, reqs.size(), file, params.maxNewTokens(), batchSize);
+        for (Map.Entry<String, Decoder> e : decoders.entrySet()) {
+            Generator.run(session, e.getValue(), reqs.subList(0, Math.min(warmup, reqs.size())));
+        }
+        Map<String, Stat> stats = new LinkedHashMap<>();
+        decoders.keySet().forEach(k -> stats.put(k, new Stat()));
+        for (int start = 0; start < reqs.size(); start += batchSize) {
+            List<DecodeRequest> chunk = reqs.subList(start, Math.min(reqs.size(), start + batchSize));
+            Map<String, List<Completion>> outs = new LinkedHashMap<>();
+            Map<String, Double> secs = new LinkedHashMap<>();
+            for (Map.Entry<String, Decoder> e : decoders.entrySet()) {
+                long t0 = System.nanoTime();
+                outs.put(e.getKey(), Generator.run(session, e.getValue(), chunk));
+                secs.put(e.getKey(), (System.nanoTime() - t0) / 1e9);
+            }
+            record(ps.subList(start, start + chunk.size()), outs, secs, stats);
+        }
+        report(stats, file, session, params);
+        return 0;
+    }
+
+    private void record(List<PromptDataset.Prompt> ps, Map<String, List<Completion>> outs, Map<String, Double> secs,
                         Map<String, Stat> stats) {
-        List<GenerationResult> plain = outs.get("none");
-        double plainTokens = plain.stream().mapToInt(GenerationResult::completionTokens).sum();
+        List<Completion> plain = outs.get("none");
+        double plainTokens = plain.stream().mapToInt(Completion::completionTokens).sum();
         double plainPerToken = secs.get("none") / Math.max(1, plainTokens);
-        for (Map.Entry<String, List<GenerationResult>> e : outs.entrySet()) {
+        for (Map.Entry<String, List<Completion>> e : outs.entrySet()) {
             Stat s = stats.get(e.getKey());
-            List<GenerationResult> rs = e.getValue();
-            double tokens = rs.stream().mapToInt(GenerationResult::completionTokens).sum();
+            List<Completion> rs = e.getValue();
+            double tokens = rs.stream().mapToInt(Completion::completionTokens).sum();
             double perToken = secs.get(e.getKey()) / Math.max(1, tokens);
             double gamma = plainPerToken / perToken;
             s.tokens += tokens;
             s.seconds += secs.get(e.getKey());
             for (int i = 0; i < rs.size(); i++) {
-                GenerationResult r = rs.get(i);
-                s.draftSeconds += r.draftMillis() / 1000;
-                s.steps += r.steps();
-                s.stepTokens += Math.max(0, r.completionTokens() - 1);
-                double beta = r.steps() == 0 ? 1 : r.meanAcceptanceLength();
+                Completion r = rs.get(i);
+                s.draftSeconds += r.speculation().draftMillis() / 1000;
+                s.steps += r.speculation().steps();
+                s.stepTokens += r.speculation().stepTokens();
+                double beta = r.speculation().steps() == 0 ? 1 : r.speculation().meanAcceptanceLength();
                 s.betas.add(beta);
                 s.gammas.add(gamma);
                 s.compared++;

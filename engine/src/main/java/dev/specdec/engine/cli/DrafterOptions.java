@@ -1,13 +1,15 @@
 package dev.specdec.engine.cli;
 
-import dev.specdec.engine.EngineSession;
-import dev.specdec.engine.generate.Decoder;
+import dev.specdec.engine.DecoderOptions;
+import dev.specdec.engine.request.DecodingMethod;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.nio.file.Path;
 
-/** {@code --drafter}, {@code --drafter-dir}, {@code --tree}, {@code --top-k-draft}: how to decode. */
+/**
+ * {@code --drafter}, {@code --drafter-dir}, {@code --tree}, {@code --draft-width}, {@code --chain-stop}:
+ * how to decode, for every command (the job's commands name the default for requests that do not choose).
+ */
 public final class DrafterOptions {
     @Option(names = "--drafter", defaultValue = "auto",
             description = "ctc, ctc-faithful, medusa, none (plain decoding) or auto (default: ctc when the model has a"
@@ -17,7 +19,8 @@ public final class DrafterOptions {
     @Option(names = "--drafter-dir", description = "Drafter folder (default: drafter-ctc/ or drafter-medusa/ beside the model).")
     Path drafterDir;
 
-    @Option(names = "--tree", description = "Draft tree: paper (63 nodes), ranked:N (confidence-ranked, N nodes) or chain:N.")
+    @Option(names = "--tree", description = "Draft tree: paper (63 nodes), ranked:N (confidence-ranked, N nodes) or chain:N"
+            + " (default from drafter.json).")
     String tree;
 
     @Option(names = "--draft-width", description = "Candidates kept per draft depth (default from drafter.json).")
@@ -26,11 +29,22 @@ public final class DrafterOptions {
     @Option(names = "--chain-stop", description = "CTC drafter: stop the draft chain when its probability falls below this.")
     Double chainStop;
 
+    /** The method as given ({@code auto} included). */
     public String name() {
         return drafter;
     }
 
-    public Decoder decoder(EngineSession session) throws IOException {
-        return session.decoder(drafter, new EngineSession.DecoderOptions(drafterDir, tree, width, chainStop));
+    public Path drafterDir() {
+        return drafterDir;
+    }
+
+    /** The method {@code --drafter} stands for with a model in {@code modelDir} ({@code auto} resolved there). */
+    public DecodingMethod method(Path modelDir) {
+        return DecodingMethod.resolve(drafter, modelDir, drafterDir);
+    }
+
+    public DecoderOptions decoderOptions() {
+        return new DecoderOptions(drafterDir == null ? null : drafterDir.toAbsolutePath().toString(), tree, width,
+                chainStop);
     }
 }

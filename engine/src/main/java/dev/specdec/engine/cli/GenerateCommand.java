@@ -3,12 +3,12 @@ package dev.specdec.engine.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.specdec.engine.EngineSession;
-import dev.specdec.engine.generate.Decoder;
-import dev.specdec.engine.generate.GenerationRequest;
-import dev.specdec.engine.generate.GenerationResult;
-import dev.specdec.engine.generate.Generator;
-import dev.specdec.engine.generate.PromptFile;
-import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.engine.decode.Decoder;
+import dev.specdec.engine.request.Completion;
+import dev.specdec.engine.request.DecodeRequest;
+import dev.specdec.engine.request.PromptDataset;
+import dev.specdec.engine.request.SamplingParams;
+import dev.specdec.engine.serve.Generator;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,24 +50,23 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SamplingParams params = sampling.toParams();
-        params.validate();
+        SamplingParams params = sampling.toParams(128);
         try (EngineSession session = model.open(batchSize);
-             Decoder decoder = drafter.decoder(session)) {
-            List<GenerationRequest> requests = new ArrayList<>();
+             Decoder decoder = session.decoder(drafter.method(model.modelDir()), drafter.decoderOptions())) {
+            List<DecodeRequest> requests = new ArrayList<>();
             if (input.prompt != null || input.promptIds != null) {
                 int[] ids = input.prompt != null ? session.tokenizer().encode(input.prompt) : input.promptIds;
-                GenerationRequest single = new GenerationRequest("1", ids, params);
-                Generator.validate(session.model(), single);   // a bad single prompt is a usage error
+                DecodeRequest single = new DecodeRequest("1", ids, params);
+                single.checkAgainst(session.model().config);   // a bad single prompt is a usage error
                 requests.add(single);
             } else {
-                for (PromptFile.Prompt p : PromptFile.read(input.prompts)) {
-                    requests.add(new GenerationRequest(p.id(), session.tokenizer().encode(p.text()), params));
+                for (PromptDataset.Prompt p : PromptDataset.read(input.prompts)) {
+                    requests.add(new DecodeRequest(p.id(), session.tokenizer().encode(p.text()), params));
                 }
             }
             ObjectMapper om = new ObjectMapper();
             int errors = 0;
-            for (GenerationResult r : session.generator(decoder).run(requests)) {
+            for (Completion r : Generator.run(session, decoder, requests)) {
                 if (r.error() != null) {
                     errors++;
                 }
@@ -83,13 +82,13 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    static ObjectNode toJson(ObjectMapper om, GenerationResult r) {
+    static ObjectNode toJson(ObjectMapper om, Completion r) {
         ObjectNode o = om.createObjectNode();
         o.put("id", r.id());
         o.put("text", r.text());
         var ids = o.putArray("token_ids");
         Arrays.stream(r.tokenIds()).forEach(ids::add);
-        o.put("finish_reason", r.finishReason().wireName());
+        o.put("finish_reason", r.finish().wireName());
         if (r.error() != null) {
             o.put("error", r.error());
         }
@@ -97,15 +96,15 @@ public final class GenerateCommand implements Callable<Integer> {
         usage.put("prompt_tokens", r.promptTokens());
         usage.put("completion_tokens", r.completionTokens());
         ObjectNode spec = o.putObject("speculative");
-        spec.put("steps", r.steps());
-        spec.put("accepted_draft_tokens", r.acceptedDraftTokens());
-        spec.put("mean_acceptance_length", r.meanAcceptanceLength());
-        spec.put("draft_ms", r.draftMillis());
-        spec.put("verify_ms", r.verifyMillis());
+        spec.put("steps", r.speculation().steps());
+        spec.put("accepted_draft_tokens", r.speculation().acceptedDraftTokens());
+        spec.put("mean_acceptance_length", r.speculation().meanAcceptanceLength());
+        spec.put("draft_ms", r.speculation().draftMillis());
+        spec.put("verify_ms", r.speculation().verifyMillis());
         ObjectNode t = o.putObject("timings");
-        t.put("prefill_ms", r.prefillMillis());
-        t.put("first_token_ms", r.firstTokenMillis());
-        t.put("total_ms", r.totalMillis());
+        t.put("prefill_ms", r.timings().prefillMillis());
+        t.put("first_token_ms", r.timings().firstTokenMillis());
+        t.put("total_ms", r.timings().totalMillis());
         return o;
     }
 

@@ -1,6 +1,7 @@
 package dev.specdec.engine.cli;
 
 import ai.djl.Device;
+import dev.specdec.engine.TorchThreads;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -12,6 +13,10 @@ public final class ModelOptions {
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or gpu:N (default ${DEFAULT-VALUE}).")
     String device;
+
+    @Option(names = "--forward", defaultValue = "compiled",
+            description = "compiled (each forward pass one TorchScript call; default) or eager (one DJL call per operation).")
+    String forward;
 
     public Path modelDir() {
         return model != null ? model : Defaults.bundledModel();
@@ -35,7 +40,30 @@ public final class ModelOptions {
         throw new CliException("unknown device '" + name + "' (use cpu, gpu or gpu:N)");
     }
 
+    @Option(names = "--intra-op-threads", defaultValue = "0",
+            description = {"PyTorch threads for the model's arithmetic (default 0: automatic, one core left free;",
+                    "1 on a 2-core machine; see TorchThreads)."})
+    int intraOpThreads;
+
+    /** The thread count this command's engine uses ({@link TorchThreads#forCommand}). */
+    public int intraOpThreads() {
+        if (intraOpThreads < 0) {
+            throw new CliException("--intra-op-threads must be at least 0 (0 = automatic), got " + intraOpThreads);
+        }
+        return intraOpThreads > 0 ? intraOpThreads : TorchThreads.forCommand(Runtime.getRuntime().availableProcessors());
+    }
+
+    public dev.specdec.engine.ForwardMode forward() {
+        try {
+            return dev.specdec.engine.ForwardMode.parse(forward);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
+    }
+
+    /** Opens the model on this thread, which then makes the model calls with {@link #intraOpThreads} threads. */
     public dev.specdec.engine.EngineSession open(int maxBatch) throws java.io.IOException {
-        return dev.specdec.engine.EngineSession.open(modelDir(), device(), maxBatch);
+        TorchThreads.use(intraOpThreads());
+        return dev.specdec.engine.EngineSession.open(modelDir(), device(), maxBatch, forward());
     }
 }

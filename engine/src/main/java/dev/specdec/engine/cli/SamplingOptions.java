@@ -1,16 +1,21 @@
 package dev.specdec.engine.cli;
 
-import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.engine.request.SamplingParams;
 import picocli.CommandLine.Option;
 
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** Sampling and stop options shared by the commands that generate. */
+/**
+ * Sampling and stop options of every command that generates (the engine's and the job's). Each
+ * command keeps its own default for {@code --max-new-tokens}: 128 for the engine commands, 64 for
+ * the job commands, where they are defaults for requests that do not set their own.
+ */
 public final class SamplingOptions {
-    @Option(names = "--max-new-tokens", defaultValue = "128", description = "New tokens at most (default ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Option(names = "--max-new-tokens",
+            description = "New tokens at most (default 128 for generate and bench, 64 for the job commands).")
+    Integer maxNewTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
     double temperature;
     @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (0 = off).")
@@ -23,16 +28,23 @@ public final class SamplingOptions {
     List<String> stop;
     @Option(names = "--stop-token-ids", split = ",", description = "Extra stop token ids.")
     int[] stopTokenIds;
-    @Option(names = "--ignore-eos", description = "Do not stop at EOS.")
+    @Option(names = "--ignore-eos", description = "Do not stop at end-of-sequence.")
     boolean ignoreEos;
 
-    public SamplingParams toParams() {
+    /**
+     * The options as sampling parameters, with {@code defaultMaxNewTokens} when {@code --max-new-tokens}
+     * is not given; checked as a request would be, so a bad option fails at once, not per request.
+     */
+    public SamplingParams toParams(int defaultMaxNewTokens) {
         Set<Integer> ids = new HashSet<>();
         if (stopTokenIds != null) {
             for (int i : stopTokenIds) {
                 ids.add(i);
             }
         }
-        return new SamplingParams(maxNewTokens, temperature, topK, topP, seed, ids, stop, ignoreEos);
+        SamplingParams p = new SamplingParams(maxNewTokens != null ? maxNewTokens : defaultMaxNewTokens, temperature,
+                topK, topP, seed, ids, stop, ignoreEos);
+        p.validate();
+        return p;
     }
 }

@@ -129,6 +129,35 @@ public final class DecoderLayer {
         Ops.addInPlace(x, Ops.linear(hidden, wDown, bDown));
     }
 
+    /**
+     * This layer's weights in the compiled forward's order: q|k|v, its bias if any, o, its bias if
+     * any, gate|up, its bias if any, down, its bias if any ({@code ForwardSource.Shape#layerWeights}).
+     */
+    java.util.List<NDArray> compiledWeights() {
+        java.util.List<NDArray> w = new java.util.ArrayList<>();
+        for (NDArray a : new NDArray[] {wQkv, bQkv, wO, bO, wGateUp, bGateUp, wDown, bDown}) {
+            if (a != null) {
+                w.add(a);
+            }
+        }
+        return w;
+    }
+
+    boolean hasQkvBias() {
+        return bQkv != null;
+    }
+
+    boolean hasOutputBias() {
+        return bO != null;
+    }
+
+    boolean hasMlpBias() {
+        if ((bGateUp == null) != (bDown == null)) {
+            throw new IllegalStateException("the compiled forward needs gate|up and down biases together");
+        }
+        return bGateUp != null;
+    }
+
     /** Moves this layer's weights to a long-lived manager (they are built in a temporary one). */
     void attachTo(NDManager m) {
         for (NDArray a : new NDArray[] {wQkv, bQkv, wO, bO, wGateUp, bGateUp, wDown, bDown}) {

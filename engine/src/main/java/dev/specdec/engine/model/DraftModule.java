@@ -29,9 +29,33 @@ public final class DraftModule implements AutoCloseable {
     private final NDArray fcBias;         // [H] or null
     private final NDArray embed;          // [V, H]
     private final DecoderLayer layer;
+    private final NDArray rotateHalf;
+    /** The whole draft chain as one TorchScript call, or null (eager) until {@link #compile}. */
+    private CompiledDraftChain compiled;
+
+    /**
+     * A draft chain's proposals per sequence: for each depth, the top-k token ids and their draft
+     * log-probabilities, best first.
+     */
+    public record Proposals(int[][][] ids, float[][][] logProbs) {
+        static Proposals of(long[] ids, float[] lps, int batch, int depth, int width) {
+            int[][][] i = new int[batch][depth][width];
+            float[][][] p = new float[batch][depth][width];
+            for (int b = 0; b < batch; b++) {
+                for (int d = 0; d < depth; d++) {
+                    for (int k = 0; k < width; k++) {
+                        int at = (b * depth + d) * width + k;
+                        i[b][d][k] = (int) ids[at];
+                        p[b][d][k] = lps[at];
+                    }
+                }
+            }
+            return new Proposals(i, p);
+        }
+    }
 
     private DraftModule(ModelConfig config, LlamaModel base, NDManager manager, NDArray fcWeight, NDArray fcBias,
-                        NDArray embed, DecoderLayer layer) {
+                        NDArray embed, DecoderLayer layer, NDArray rotateHalf) {
         this.config = config;
         this.base = base;
         this.manager = manager;
@@ -39,6 +63,7 @@ public final class DraftModule implements AutoCloseable {
         this.fcBias = fcBias;
         this.embed = embed;
         this.layer = layer;
+        this.rotateHalf = rotateHalf;
     }
 
     /**
@@ -67,7 +92,7 @@ public final class DraftModule implements AutoCloseable {
                 layer = LlamaModel.readLayer(config, r, tmp, p + "layers.0.", eps, rot, false);
                 layer.attachTo(manager);
             }
-            return new DraftModule(config, base, manager, fcW, fcB, embed, layer);
+            return new DraftModule(config, base, manager, fcW, fcB, embed, layer, rot);
         } catch (IOException | RuntimeException e) {
             manager.close();
             throw e;
@@ -91,19 +116,13 @@ public final class DraftModule implements AutoCloseable {
         NDManager out = manager.newSubManager();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            AttentionBatch ab = new AttentionBatch(out, inputs, config.rope, config.numHeads, config.numKvHeads,
-                    config.headDim, 0, pool);
-            int[] ids = new int[ab.batch * ab.steps];
-            for (int b = 0; b < ab.batch; b++) {
-                int[] t = inputs.get(b).tokens();
-                System.arraycopy(t, 0, ids, b * ab.steps, t.length);
-            }
-            NDArray e = Ops.embedding(out.create(ids, new Shape(ab.batch, ab.steps)), embed);   // [B, T, H]
+            BatchLayout layout = new BatchLayout(inputs, config.rope, config.numHeads, config.numKvHeads, config.headDim,
+                    0, pool, base.config.vocabSize);
+            AttentionBatch ab = new AttentionBatch(out, layout, config.numHeads, config.numKvHeads, config.headDim);
+            NDArray e = Ops.embedding(ab.tokens, embed);                                      // [B, T, H]
             NDArray x = Ops.linear(Ops.cat(2, e, hidden), fcWeight, fcBias);                     // [B, T, H]
             layer.forward(x, ab, pool, 0);
-            for (SequenceInput s : inputs) {
-                s.cache().setLength(s.cache().length() + s.tokens().length);
-            }
+            BatchLayout.commitRows(inputs);
             NDArray logits = switch (mode) {
                 case ALL -> Ops.linear(x, base.lmHead(), null);
                 case LAST -> Ops.linear(LlamaModel.lastRows(x, ab.realSteps, out), base.lmHead(), null);
@@ -120,12 +139,39 @@ public final class DraftModule implements AutoCloseable {
         }
     }
 
+    /** Switches the draft chain ({@link #chain}) to one TorchScript call. */
+    public void compile() throws IOException {
+        if (compiled == null) {
+            compiled = CompiledDraftChain.of(config, manager, rotateHalf, embed, base.lmHead(), fcWeight, fcBias, layer);
+        }
+    }
+
+    public boolean isCompiled() {
+        return compiled != null;
+    }
+
+    /**
+     * The compiled draft chain ({@link #compile} first): the draft layer over the new pairs
+     * ({@code hidden [B, T, H]}, {@code inputs}, appended to the draft caches), then {@code depth} draft
+     * steps along the top-1 chain, stopping once every sequence's chain log-probability is below
+     * {@code stopLogProb}. Chain rows stay out of the caches.
+     */
+    public Proposals chain(NDArray hidden, List<SequenceInput> inputs, int depth, int width, double stopLogProb) {
+        try (NDManager out = manager.newSubManager()) {
+            return compiled.run(out, hidden, inputs, inputs.get(0).cache().pool(), depth, width, stopLogProb);
+        }
+    }
+
     public LlamaModel base() {
         return base;
     }
 
     @Override
     public void close() {
+        if (compiled != null) {
+            compiled.close();
+            compiled = null;
+        }
         manager.close();
     }
 }

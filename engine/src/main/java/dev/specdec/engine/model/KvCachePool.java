@@ -17,10 +17,16 @@ import java.util.List;
  *
  * <p>Layout: {@code storage [layers, slots, 2 * kvHeads (keys, then values), capacity, headDim]}. Rows
  * of a slot are token positions; each {@link KvCache} owns one slot. Keys and values of a layer sit
- * side by side so one indexed write stores both for every new token of a batch. Live caches always occupy slots
- * {@code [0, live)}: releasing a cache moves the highest slot into the hole, so any batch of live
- * caches sorted by slot is a contiguous range. Both the number of slots and the row capacity grow
- * on demand (reallocate and copy, amortised by doubling).
+ * side by side so one indexed write stores both for every new token of a batch.
+ *
+ * <p>The slot-contiguity rule, kept here and nowhere else: live caches always occupy slots
+ * {@code [0, live)}. Releasing a cache moves the highest live slot into the hole, so any batch of
+ * live caches sorted by slot is a contiguous range and a forward call reads it as one slice. Moving a
+ * cache copies its rows, so callers that release several caches at once use {@link #releaseAll},
+ * which releases the highest slot first: caches released together never move each other.
+ *
+ * <p>Both the number of slots and the row capacity grow on demand (reallocate and copy, amortised
+ * by doubling).
  */
 public final class KvCachePool implements AutoCloseable {
     private final NDManager manager;
@@ -81,6 +87,21 @@ public final class KvCachePool implements AutoCloseable {
         KvCache cache = new KvCache(this, live.size());
         live.add(cache);
         return cache;
+    }
+
+    /**
+     * Releases caches (of this pool or others) highest slot first, so that none of them is moved to
+     * fill the hole another leaves; caches already released are skipped.
+     */
+    public static void releaseAll(java.util.Collection<KvCache> caches) {
+        List<KvCache> open = new ArrayList<>();
+        for (KvCache c : caches) {
+            if (c != null && c.isOpen()) {
+                open.add(c);
+            }
+        }
+        open.sort(java.util.Comparator.comparingInt(KvCache::slot).reversed());
+        open.forEach(KvCache::close);
     }
 
     /** Frees a cache's slot, moving the highest live slot into it so live slots stay contiguous. */

@@ -31,6 +31,8 @@ public final class LlamaModel implements AutoCloseable {
     private final RmsNorm norm;
     private final NDArray rotateHalf;     // [headDim, headDim]
     private final DecoderLayer[] layers;
+    /** The forward as one TorchScript call, or null for the eager forward ({@link #compile}). */
+    private CompiledForward compiled;
 
     private LlamaModel(ModelConfig config, Path directory, NDManager manager, NDArray embed, NDArray lmHead,
                        NDArray finalNormGain, RmsNorm norm, NDArray rotateHalf, DecoderLayer[] layers) {
@@ -145,20 +147,29 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("empty batch");
         }
         KvCachePool pool = batch.get(0).cache().pool();
+        BatchLayout layout = new BatchLayout(batch, config.rope, config.numHeads, config.numKvHeads, config.headDim,
+                config.slidingWindow, pool, config.vocabSize);
         NDManager out = manager.newSubManager();
+        if (compiled != null) {
+            try {
+                ForwardOutput o = compiled.forward(out, layout, pool, mode);
+                BatchLayout.commitRows(batch);
+                return o;
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+        }
         // Every intermediate tensor is created inside the scope and freed when it closes; only the
         // returned hidden states and logits are kept, owned by the output's manager.
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            AttentionBatch ab = new AttentionBatch(out, batch, config.rope, config.numHeads, config.numKvHeads,
-                    config.headDim, config.slidingWindow, pool);
-            NDArray x = Ops.embedding(out.create(tokenGrid(batch, ab.steps), new Shape(ab.batch, ab.steps)), embed);
+            AttentionBatch ab = new AttentionBatch(out, layout, config.numHeads, config.numKvHeads, config.headDim);
+            NDArray x = Ops.embedding(ab.tokens, embed);
             for (int l = 0; l < layers.length; l++) {
                 layers[l].forward(x, ab, pool, l);
             }
-            for (SequenceInput s : batch) {
-                s.cache().setLength(s.cache().length() + s.tokens().length);
-            }
+            BatchLayout.commitRows(batch);
             NDArray hidden = Ops.mul(norm.normalize(x), finalNormGain);                  // [B, T, H]
             NDArray logits = switch (mode) {
                 case ALL -> Ops.linear(hidden, lmHead, null);                               // [B, T, V]
@@ -176,21 +187,6 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    private int[] tokenGrid(List<SequenceInput> batch, int t) {
-        int[] ids = new int[batch.size() * t];
-        for (int i = 0; i < batch.size(); i++) {
-            int[] tokens = batch.get(i).tokens();
-            for (int j = 0; j < tokens.length; j++) {
-                int id = tokens[j];
-                if (id < 0 || id >= config.vocabSize) {
-                    throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + config.vocabSize);
-                }
-                ids[i * t + j] = id;
-            }
-        }
-        return ids;
-    }
-
     static NDArray lastRows(NDArray hidden, int[] realSteps, NDManager tmp) {
         long b = realSteps.length;
         long t = hidden.getShape().get(1);
@@ -203,6 +199,36 @@ public final class LlamaModel implements AutoCloseable {
         }
         NDArray flat = Ops.reshape(hidden, b * t, hidden.getShape().get(2));
         return Ops.indexGet(flat, new ai.djl.ndarray.index.NDIndex("{}", tmp.create(rows)));
+    }
+
+    /**
+     * Switches this model to the compiled forward: the whole pass as one TorchScript call, written
+     * from this model's shape and loaded through DJL (the source compiles here). Outputs agree with
+     * the eager forward to float rounding.
+     */
+    public void compile() throws IOException {
+        if (compiled == null) {
+            compiled = CompiledForward.of(config, manager, rotateHalf, embed, lmHead, finalNormGain, layers);
+        }
+    }
+
+    /**
+     * Bytes of weights one decoded token reads (every layer's projections and biases, the final
+     * norm, the LM head and one embedding row): what memory bandwidth must deliver per token.
+     */
+    public long weightBytesPerToken() {
+        long floats = embed.getShape().get(1) + lmHead.size() + finalNormGain.size();
+        for (DecoderLayer l : layers) {
+            for (NDArray w : l.compiledWeights()) {
+                floats += w.size();
+            }
+        }
+        return floats * 4;
+    }
+
+    /** Whether {@link #forward} runs compiled. */
+    public boolean isCompiled() {
+        return compiled != null;
     }
 
     public NDManager manager() {
@@ -229,6 +255,10 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (compiled != null) {
+            compiled.close();
+            compiled = null;
+        }
         manager.close();
     }
 }

@@ -168,6 +168,16 @@ public final class RopeSpec {
         }
     }
 
+    /** The inverse frequencies, one per pair of rotary lanes (a copy). */
+    public float[] invFreq() {
+        return invFreq.clone();
+    }
+
+    /** The factor cos and sin are scaled by (1 except for yarn). */
+    public float attentionScaling() {
+        return attentionScaling;
+    }
+
     public int rotaryDim() {
         return invFreq.length * 2;
     }

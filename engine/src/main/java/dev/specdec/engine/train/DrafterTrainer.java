@@ -10,11 +10,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.specdec.engine.EngineSession;
+import dev.specdec.engine.decode.Decoder;
 import dev.specdec.engine.io.CheckpointReader;
 import dev.specdec.engine.io.SafetensorsWriter;
 import dev.specdec.engine.model.LlamaModel;
 import dev.specdec.engine.model.ModelConfig;
-import dev.specdec.engine.spec.DrafterConfig;
+import dev.specdec.engine.request.Completion;
+import dev.specdec.engine.request.DecodeRequest;
+import dev.specdec.engine.request.DecodingMethod;
+import dev.specdec.engine.request.SamplingParams;
+import dev.specdec.engine.serve.Generator;
+import dev.specdec.engine.speculative.DrafterConfig;
 import dev.specdec.engine.tokenizer.TextTokenizer;
 
 import java.io.IOException;
@@ -221,25 +228,23 @@ public final class DrafterTrainer {
      * Windows written by the base model itself: BOS + the first 16 tokens of a random corpus line, then
      * the base model's greedy continuation. These match what the drafter sees while decoding.
      */
-    private List<int[]> selfDistilled(LlamaModel model, TokenCorpus corpus, int bos, int count) {
+    private List<int[]> selfDistilled(LlamaModel model, TokenCorpus corpus, int bos, int count) throws IOException {
         int promptLen = 16;
         SplittableRandom rnd = new SplittableRandom(o.seed + 17);
-        List<dev.specdec.engine.generate.GenerationRequest> reqs = new ArrayList<>();
-        dev.specdec.engine.generate.SamplingParams p = dev.specdec.engine.generate.SamplingParams
-                .greedy(o.window - promptLen - 1).withIgnoreEos(true);
+        List<DecodeRequest> reqs = new ArrayList<>();
+        SamplingParams p = SamplingParams.greedy(o.window - promptLen - 1).withIgnoreEos(true);
         for (int i = 0; i < count; i++) {
             int start = rnd.nextInt(Math.max(1, corpus.size() - promptLen));
             int[] prompt = new int[promptLen + 1];
             prompt[0] = bos;
             System.arraycopy(corpus.tokens(), start, prompt, 1, promptLen);
-            reqs.add(new dev.specdec.engine.generate.GenerationRequest("sd" + i, prompt, p));
+            reqs.add(new DecodeRequest("sd" + i, prompt, p));
         }
         o.log.printf(Locale.ROOT, "self-distillation: the base model writes %d windows%n", count);
         List<int[]> out = new ArrayList<>();
-        try (dev.specdec.engine.model.KvCachePool pool = model.newCachePool(8, o.window)) {
-            dev.specdec.engine.generate.Generator g = new dev.specdec.engine.generate.Generator(model, null,
-                    new dev.specdec.engine.generate.PlainDecoder(model, pool), 8);
-            List<dev.specdec.engine.generate.GenerationResult> rs = g.run(reqs);
+        try (EngineSession session = EngineSession.around(model, 8);
+             Decoder plain = session.decoder(DecodingMethod.NONE)) {
+            List<Completion> rs = Generator.run(session, plain, reqs);
             for (int i = 0; i < rs.size(); i++) {
                 int[] w = java.util.Arrays.copyOf(reqs.get(i).promptIds(), o.window);
                 int[] gen = rs.get(i).tokenIds();

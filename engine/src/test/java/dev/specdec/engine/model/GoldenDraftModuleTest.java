@@ -95,6 +95,66 @@ class GoldenDraftModuleTest {
         cache.truncate(stable);   // chain rows are scratch
     }
 
+    /** The compiled draft chain (one call per pass) proposes the reference's depth lists, with their log-probabilities. */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama2-tiny", "llama3-tiny-gqa-bf16"})
+    void compiledChainMatchesReference(String name) throws Exception {
+        Path base = Fixtures.model(name);
+        JsonNode g = Fixtures.json(Fixtures.dir().resolve("drafter").resolve(name).resolve("golden.json"));
+        JsonNode baseGolden = Fixtures.json(base.resolve("golden.json"));
+        try (LlamaModel model = LlamaModel.load(base, null);
+             DraftModule draft = DraftModule.load(Fixtures.dir().resolve("drafter").resolve(name).resolve("draft.safetensors"), model);
+             KvCachePool basePool = model.newCachePool(1, 32);
+             KvCachePool draftPool = draft.newCachePool(1, 32);
+             KvCache baseCache = basePool.allocate();
+             KvCache draftCache = draftPool.allocate();
+             NDManager m = NDManager.newBaseManager()) {
+            draft.compile();
+            int h = model.config.hiddenSize;
+            int[] ids = Fixtures.ints(baseGolden.get("input_ids"));
+            NDArray hidden;
+            try (ForwardOutput out = model.forward(List.of(SequenceInput.causal(baseCache, ids)), ForwardOutput.LogitsMode.NONE)) {
+                hidden = m.create(out.hidden.toFloatArray(), new Shape(1, ids.length, h));
+            }
+            checkChain(draft, draftCache, hidden, g.get("pass1"));
+            JsonNode p2 = g.get("pass2");
+            float[] h2 = new float[p2.get("hidden").size() * h];
+            for (int i = 0; i < p2.get("hidden").size(); i++) {
+                System.arraycopy(Fixtures.floats(p2.get("hidden").get(i)), 0, h2, i * h, h);
+            }
+            checkChain(draft, draftCache, m.create(h2, new Shape(1, p2.get("hidden").size(), h)), p2);
+        }
+    }
+
+    private static void checkChain(DraftModule draft, KvCache cache, NDArray hidden, JsonNode pass) {
+        int[] tokens = Fixtures.ints(pass.get("tokens"));
+        int[] positions = Fixtures.ints(pass.get("positions"));
+        int stable = cache.length() + tokens.length;
+        DraftModule.Proposals p = draft.chain(hidden, List.of(new SequenceInput(cache, tokens, positions, null)), 4, 10,
+                Double.NEGATIVE_INFINITY);
+        assertEquals(stable, cache.length(), "the chain's rows stay out of the cache");
+        assertEquals(4, p.ids()[0].length);
+        for (int d = 0; d < 4; d++) {
+            float[] ref = Fixtures.floats(pass.get("depth_logits").get(d));
+            double max = Double.NEGATIVE_INFINITY;
+            for (float v : ref) {
+                max = Math.max(max, v);
+            }
+            double sum = 0;
+            for (float v : ref) {
+                sum += Math.exp(v - max);
+            }
+            double logZ = max + Math.log(sum);
+            int[] top = Fixtures.ints(pass.get("depth_top10").get(d));
+            for (int k = 0; k < 10; k++) {
+                int mine = p.ids()[0][d][k];
+                assertTrue(top[k] == mine || Math.abs(ref[top[k]] - ref[mine]) < 1e-3,
+                        "depth " + (d + 1) + " rank " + k + ": " + top[k] + " vs " + mine);
+                assertEquals(ref[mine] - logZ, p.logProbs()[0][d][k], 2e-3, "depth " + (d + 1) + " log-prob " + k);
+            }
+        }
+    }
+
     static int[] topK(float[] v, int k) {
         Integer[] idx = new Integer[v.length];
         for (int i = 0; i < idx.length; i++) {

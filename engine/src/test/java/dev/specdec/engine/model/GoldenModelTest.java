@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.specdec.engine.Fixtures;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -13,16 +13,27 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The forward pass against HuggingFace transformers' outputs for the shared golden checkpoints. */
+/**
+ * The forward pass against HuggingFace transformers' outputs for the golden checkpoints, on the
+ * eager and on the compiled forward.
+ */
 class GoldenModelTest {
+    static LlamaModel load(Path dir, String forward) throws Exception {
+        LlamaModel model = LlamaModel.load(dir, null);
+        if (forward.equals("compiled")) {
+            model.compile();
+        }
+        return model;
+    }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama2-tiny", "llama3-tiny-gqa-bf16"})
-    void logitsAndHiddenMatchReference(String name) throws Exception {
+    @CsvSource(delimiter = ',', value = {"llama2-tiny,eager", "llama2-tiny,compiled", "llama3-tiny-gqa-bf16,eager",
+        "llama3-tiny-gqa-bf16,compiled"})
+    void logitsAndHiddenMatchReference(String name, String forward) throws Exception {
         Path dir = Fixtures.model(name);
         JsonNode g = Fixtures.json(dir.resolve("golden.json"));
         int[] ids = Fixtures.ints(g.get("input_ids"));
-        try (LlamaModel model = LlamaModel.load(dir, null);
+        try (LlamaModel model = load(dir, forward);
              KvCachePool pool = model.newCachePool(1, 64);
              KvCache cache = pool.allocate();
              ForwardOutput out = model.forward(List.of(SequenceInput.causal(cache, ids)), ForwardOutput.LogitsMode.ALL)) {
@@ -49,13 +60,14 @@ class GoldenModelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama2-tiny", "llama3-tiny-gqa-bf16"})
-    void greedyWithCacheMatchesReference(String name) throws Exception {
+    @CsvSource(delimiter = ',', value = {"llama2-tiny,eager", "llama2-tiny,compiled", "llama3-tiny-gqa-bf16,eager",
+        "llama3-tiny-gqa-bf16,compiled"})
+    void greedyWithCacheMatchesReference(String name, String forward) throws Exception {
         Path dir = Fixtures.model(name);
         JsonNode g = Fixtures.json(dir.resolve("golden.json"));
         int[] ids = Fixtures.ints(g.get("input_ids"));
         int[] expected = Fixtures.ints(g.get("greedy_new_ids"));
-        try (LlamaModel model = LlamaModel.load(dir, null);
+        try (LlamaModel model = load(dir, forward);
              KvCachePool pool = model.newCachePool(1, 16);
              KvCache cache = pool.allocate()) {
             int[] got = new int[expected.length];

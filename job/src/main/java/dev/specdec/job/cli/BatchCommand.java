@@ -1,5 +1,7 @@
 package dev.specdec.job.cli;
 
+import dev.specdec.engine.cli.SamplingOptions;
+import dev.specdec.job.records.RequestJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.specdec.engine.cli.Defaults;
 import dev.specdec.job.pipeline.SpecdecPipeline;
@@ -44,7 +46,7 @@ public final class BatchCommand implements Callable<Integer> {
     DecodeOptions decode;
 
     @Mixin
-    RequestOptions request;
+    SamplingOptions sampling;
 
     @Mixin
     ClusterOptions cluster;
@@ -56,12 +58,11 @@ public final class BatchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("input " + in + " does not exist");
         }
         Path out = output.toAbsolutePath();
-        SpecdecPipeline pipeline = SpecdecPipeline.builder()
+        SpecdecPipeline.Builder pipeline = SpecdecPipeline.builder()
                 .decode(decode.settings())
-                .defaults(request.defaults())
+                .defaults(sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS))
                 .fileInput(in.toString())
-                .parallelism(cluster.parallelism())
-                .build();
+                .parallelism(cluster.parallelism());
         OutputFiles.prepare(out, overwrite);
         Configuration conf = cluster.configuration("batch");
         int port = cluster.webPort();

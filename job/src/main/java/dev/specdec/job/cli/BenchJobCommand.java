@@ -1,25 +1,26 @@
 package dev.specdec.job.cli;
 
+import dev.specdec.engine.cli.SamplingOptions;
+import dev.specdec.job.records.RequestJson;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.specdec.engine.EngineSession;
 import dev.specdec.engine.TorchThreads;
+import dev.specdec.engine.serve.BatchScheduler;
+import dev.specdec.engine.serve.Generator;
+import dev.specdec.engine.serve.RestoreCost;
 import dev.specdec.engine.cli.Defaults;
-import dev.specdec.engine.generate.Decoder;
-import dev.specdec.engine.generate.GenerationRequest;
-import dev.specdec.engine.generate.GenerationResult;
-import dev.specdec.engine.generate.PromptFile;
-import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.engine.request.DecodeRequest;
+import dev.specdec.engine.request.Completion;
+import dev.specdec.engine.request.PromptDataset;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.engine.tokenizer.TextTokenizer;
 import dev.specdec.job.decode.DecodeSettings;
-import dev.specdec.job.decode.RestoreCost;
 import dev.specdec.job.pipeline.JobEnvironment;
 import dev.specdec.job.pipeline.SpecdecPipeline;
-import dev.specdec.job.records.RequestDefaults;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -34,16 +35,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * {@code specdec bench-job}: end-to-end throughput of the Flink job against the bare engine
- * ({@code Generator.run}) on the same requests, in one run, per batch size; then the checkpoint size
+ * {@code specdec bench-job}: end-to-end throughput of the Flink job against the bare engine (the
+ * same {@link BatchScheduler}, driven on one thread) on the same requests, in one run, per batch size; then the checkpoint size
  * and duration of both KV-cache checkpoint forms. Token rates count generated tokens over the
  * decoding span (first request arrival to last completion for the job, the {@code run} call for
  * the engine); model loading and cluster start-up are excluded from both.
@@ -84,7 +85,7 @@ public final class BenchJobCommand implements Callable<Integer> {
     DecodeOptions decode;
 
     @Mixin
-    RequestOptions request;
+    SamplingOptions sampling;
 
     /**
      * One measured run. {@code computeShare}: the model's prefill, draft and verify time summed over
@@ -101,18 +102,18 @@ public final class BenchJobCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--requests must be at least 1");
         }
         Path promptFile = prompts != null ? prompts : Defaults.resolve(BatchCommand.DEFAULT_INPUT);
-        List<PromptFile.Prompt> base = PromptFile.read(promptFile);
+        List<PromptDataset.Prompt> base = PromptDataset.read(promptFile);
         if (base.isEmpty()) {
             throw new IllegalArgumentException(promptFile + " has no prompts");
         }
-        RequestDefaults defaults = request.defaults();
+        SamplingParams defaults = sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS);
         Path workDir = TempDirs.create("specdec-bench-job");
         Path input = workDir.resolve("requests.jsonl");
         Map<String, String> texts = writeRequests(input, "r", requests, base);
 
         ObjectNode root = JSON.createObjectNode();
         root.put("model", decode.modelDir().toString());
-        root.put("drafter", decode.drafter);
+        root.put("drafter", decode.settings().defaultMethod().wireName());
         root.put("requests", requests);
         root.put("repeats", Math.max(1, repeats));
         root.put("max_new_tokens", defaults.maxNewTokens());
@@ -209,7 +210,7 @@ public final class BenchJobCommand implements Callable<Integer> {
     }
 
     /** Writes {@code n} requests cycling over the prompts; returns id -> prompt text. */
-    private static Map<String, String> writeRequests(Path file, String prefix, int n, List<PromptFile.Prompt> base)
+    private static Map<String, String> writeRequests(Path file, String prefix, int n, List<PromptDataset.Prompt> base)
             throws java.io.IOException {
         Map<String, String> texts = new java.util.LinkedHashMap<>();
         List<String> lines = new ArrayList<>();
@@ -225,51 +226,50 @@ public final class BenchJobCommand implements Callable<Integer> {
     }
 
     /** Restore cost of both cache forms for b requests decoded half-way (a fixed-length budget keeps them going). */
-    private RestoreCost.Result restoreCost(Map<String, String> texts, RequestDefaults d, int b) throws Exception {
+    private RestoreCost.Result restoreCost(Map<String, String> texts, SamplingParams d, int b) throws Exception {
         DecodeSettings s = decode.settings();
         SamplingParams params = new SamplingParams(d.maxNewTokens() * 2, d.temperature(), d.topK(), d.topP(), d.seed(),
-                new HashSet<>(), List.of(), true);
-        List<GenerationRequest> reqs = new ArrayList<>();
+                Set.of(), List.of(), true);
+        List<DecodeRequest> reqs = new ArrayList<>();
         try (TextTokenizer tok = TextTokenizer.load(Path.of(s.modelDir()))) {
             for (Map.Entry<String, String> e : texts.entrySet()) {
                 if (reqs.size() < b) {
-                    reqs.add(new GenerationRequest(e.getKey(), tok.encode(e.getValue()), params));
+                    reqs.add(new DecodeRequest(e.getKey(), tok.encode(e.getValue()), params));
                 }
             }
         }
-        return RestoreCost.measure(s.toBuilder().maxBatch(b).build(), reqs, d.maxNewTokens());
+        return RestoreCost.measure(Path.of(s.modelDir()), s.serve().withMaxBatch(b), reqs, d.maxNewTokens());
     }
 
     private static Run best(Run a, Run b) {
         return a == null || b.tokensPerSecond() > a.tokensPerSecond() ? b : a;
     }
 
-    /** The bare engine: Generator.run over all requests at batch size b, after the job's warm-up. */
-    private Run engineRun(Map<String, String> texts, RequestDefaults d, int b, int threads) throws Exception {
+    /**
+     * The bare engine: the same scheduler the job's operator drives ({@link BatchScheduler}), on this
+     * thread, over all requests at batch size b, after the same warm-up the job's engine gets.
+     */
+    private Run engineRun(Map<String, String> texts, SamplingParams params, int b, int threads) throws Exception {
         TorchThreads.use(threads);
-        SamplingParams params = new SamplingParams(d.maxNewTokens(), d.temperature(), d.topK(), d.topP(), d.seed(),
-                new HashSet<>(), d.stop(), d.ignoreEos());
         DecodeSettings s = decode.settings();
-        try (EngineSession session = EngineSession.open(Path.of(s.modelDir()), Device.cpu(), b);
-             Decoder decoder = session.decoder(s.defaultDrafter(), s.decoderOptions(s.defaultDrafter()))) {
-            List<GenerationRequest> reqs = new ArrayList<>();
-            texts.forEach((id, t) -> reqs.add(new GenerationRequest(id, session.tokenizer().encode(t), params)));
-            // The same warm-up as the job's engine gets when its slot opens.
-            session.generator(decoder).warmUp(b, s.warmUpTokens());
+        try (BatchScheduler scheduler = BatchScheduler.open(Path.of(s.modelDir()), Device.cpu(), s.serve().withMaxBatch(b))) {
+            List<DecodeRequest> reqs = new ArrayList<>();
+            texts.forEach((id, t) -> reqs.add(new DecodeRequest(id, scheduler.session().tokenizer().encode(t), params)));
+            scheduler.warmUp();
             long t0 = System.nanoTime();
-            List<GenerationResult> out = session.generator(decoder).run(reqs);
+            List<Completion> out = Generator.run(scheduler, s.defaultMethod(), reqs, c -> { });
             double secs = (System.nanoTime() - t0) / 1e9;
             Map<String, int[]> outputs = new HashMap<>();
             long tokens = 0;
             long steps = 0;
             long stepTokens = 0;
             double computeMs = 0;
-            for (GenerationResult r : out) {
-                computeMs += r.prefillMillis() + r.draftMillis() + r.verifyMillis();
+            for (Completion r : out) {
+                computeMs += r.timings().prefillMillis() + r.speculation().draftMillis() + r.speculation().verifyMillis();
                 outputs.put(r.id(), r.tokenIds());
                 tokens += r.completionTokens();
-                steps += r.steps();
-                stepTokens += r.steps() == 0 ? 0 : r.completionTokens() - 1;
+                steps += r.speculation().steps();
+                stepTokens += r.speculation().stepTokens();
             }
             return new Run(tokens / secs, tokens, secs, outputs, steps == 0 ? 0 : (double) stepTokens / steps,
                     computeMs / 1000 / secs);
@@ -277,7 +277,7 @@ public final class BenchJobCommand implements Callable<Integer> {
     }
 
     /** The Flink job over the same requests; optionally records the checkpoint statistics while it runs. */
-    private Run jobRun(Path input, RequestDefaults d, int b, int queueFactor, DecodeSettings.CacheCheckpoint mode,
+    private Run jobRun(Path input, SamplingParams d, int b, int queueFactor, DecodeSettings.CacheCheckpoint mode,
                        Duration interval, Path workDir, AtomicReference<JsonNode> checkpointStats) throws Exception {
         DecodeSettings s = decode.settings().toBuilder().maxBatch(b).queueFactor(queueFactor).cacheCheckpoint(mode)
                 .build();
@@ -288,8 +288,7 @@ public final class BenchJobCommand implements Callable<Integer> {
         int port = conf.get(org.apache.flink.configuration.RestOptions.PORT);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         env.setParallelism(1);
-        SpecdecPipeline.Outputs streams = SpecdecPipeline.builder().decode(s).defaults(d).fileInput(input.toString())
-                .build().build(env);
+        SpecdecPipeline.Outputs streams = SpecdecPipeline.builder().decode(s).defaults(d).fileInput(input.toString()).build(env);
         SpecdecPipeline.sinkResultsToFiles(streams.results(), out.toString());
         SpecdecPipeline.sinkDeadLettersToFiles(streams.deadLetters(), out.resolve("dead-letters").toString());
         JobClient job = env.executeAsync("specdec bench-job b=" + b);

@@ -1,8 +1,12 @@
 package dev.specdec.job.cli;
 
+import dev.specdec.engine.ForwardMode;
 import dev.specdec.engine.cli.Defaults;
-import dev.specdec.engine.spec.DrafterConfig;
+import dev.specdec.engine.cli.DrafterOptions;
+import dev.specdec.engine.request.DecodingMethod;
+import dev.specdec.engine.speculative.DrafterConfig;
 import dev.specdec.job.decode.DecodeSettings;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -10,24 +14,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 
-/** Model, drafter and decode-operator options shared by the job commands. */
+/** Model, drafter and decode-operator options shared by the job commands (the drafter options are the engine's). */
 public final class DecodeOptions {
     @Option(names = "--model", description = "HuggingFace checkpoint folder (default: the bundled model).")
     Path model;
 
-    @Option(names = "--drafter", defaultValue = "auto",
-            description = {"Decoder for requests that do not choose: ctc, ctc-faithful, medusa, none, or auto",
-                    "(default: ctc when the model folder has a CTC drafter, else none)."})
-    String drafter;
+    /** The default method of requests that do not choose one, and its decoder settings. */
+    @Mixin
+    public DrafterOptions drafter;
 
-    @Option(names = "--drafter-dir", description = "Folder of the default drafter (default: drafter-ctc/ or drafter-medusa/ beside the model).")
-    Path drafterDir;
-
-    @Option(names = "--tree", description = "Draft tree: paper, ranked:N or chain:N (default from drafter.json).")
-    String tree;
-
-    @Option(names = "--draft-width", description = "Candidates kept per draft depth (default from drafter.json).")
-    Integer draftWidth;
+    @Option(names = "--forward", defaultValue = "compiled",
+            description = "compiled (each forward pass one TorchScript call; default) or eager (one DJL call per operation).")
+    String forward;
 
     @Option(names = "--batch-size", defaultValue = "8", description = "Requests decoded together per subtask (default ${DEFAULT-VALUE}).")
     int batchSize;
@@ -73,51 +71,39 @@ public final class DecodeOptions {
     /** Settings for a job on this machine: the model folder and the default drafter are checked here first. */
     public DecodeSettings settings() {
         Path dir = modelDir();
-        if (!drafter.equals("none")) {
-            Path d = drafterDir != null ? drafterDir
-                    : dir.resolve(drafter.equals("medusa") ? Defaults.MEDUSA_DRAFTER : Defaults.CTC_DRAFTER);
+        DecodingMethod method = drafter.method(dir);
+        if (method.isSpeculative()) {
+            Path d = method.drafterDir(dir, drafter.drafterDir());
             try {
                 DrafterConfig.load(d);
             } catch (java.io.IOException e) {
                 throw new IllegalArgumentException("cannot read the drafter in " + d + ": " + e.getMessage());
             }
         }
-        return settings(dir.toString());
+        return settings(dir.toString(), method);
     }
 
     /**
      * Settings with the model folder as given, unchecked: for a job submitted to a cluster, whose
-     * TaskManagers (not the client) must have the folder.
+     * TaskManagers (not the client) must have the folder. {@code auto} there is ctc when the folder
+     * cannot be seen from here.
      */
     public DecodeSettings clusterSettings() {
         if (model == null) {
             throw new IllegalArgumentException("--model is required: the folder where the TaskManagers find the model");
         }
-        return settings(model.toString());
+        DecodingMethod method = Files.isDirectory(model) ? drafter.method(model)
+                : drafter.name().equalsIgnoreCase(DecodingMethod.AUTO) ? DecodingMethod.CTC
+                : DecodingMethod.parse(drafter.name());
+        return settings(model.toString(), method);
     }
 
-    /**
-     * {@code auto}: ctc when the model folder (seen from here) has a CTC drafter, none when it has
-     * not; a folder that exists only on the TaskManagers keeps ctc.
-     */
-    private String resolveDrafter(String modelPath) {
-        if (!drafter.equals("auto")) {
-            return drafter;
-        }
-        Path dir = drafterDir != null ? drafterDir : Path.of(modelPath).resolve("drafter-ctc");
-        if (!java.nio.file.Files.isDirectory(Path.of(modelPath))) {
-            return "ctc";
-        }
-        return java.nio.file.Files.isRegularFile(dir.resolve("drafter.json")) ? "ctc" : "none";
-    }
-
-    private DecodeSettings settings(String modelPath) {
+    private DecodeSettings settings(String modelPath, DecodingMethod method) {
         return DecodeSettings.builder()
                 .model(modelPath)
-                .defaultDrafter(resolveDrafter(modelPath))
-                .drafterDir(drafterDir == null ? null : drafterDir.toAbsolutePath().toString())
-                .tree(tree)
-                .draftWidth(draftWidth)
+                .defaultMethod(method)
+                .decoder(drafter.decoderOptions())
+                .forward(ForwardMode.parse(forward))
                 .maxBatch(batchSize)
                 .queueFactor(queueFactor)
                 .verifyDevice(device)

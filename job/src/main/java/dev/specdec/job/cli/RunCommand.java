@@ -1,5 +1,7 @@
 package dev.specdec.job.cli;
 
+import dev.specdec.engine.cli.SamplingOptions;
+import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.pipeline.KafkaEndpoint;
 import dev.specdec.job.pipeline.StreamingJob;
 import org.apache.flink.configuration.Configuration;
@@ -25,7 +27,7 @@ public final class RunCommand implements Callable<Integer> {
     DecodeOptions decode;
 
     @Mixin
-    RequestOptions request;
+    SamplingOptions sampling;
 
     @Mixin
     ClusterOptions cluster;
@@ -36,7 +38,7 @@ public final class RunCommand implements Callable<Integer> {
         Configuration conf = cluster.configuration("run");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         env.setParallelism(cluster.parallelism());
-        StreamingJob.attach(env, endpoint, decode.settings(), request.defaults(), cluster.parallelism());
+        StreamingJob.attach(env, endpoint, decode.settings(), sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS), cluster.parallelism());
         System.err.println("specdec run: requests from " + endpoint.inputTopic() + ", results to " + endpoint.outputTopic()
                 + " on " + endpoint.bootstrapServers() + "; dashboard http://127.0.0.1:" + cluster.webPort());
         try {

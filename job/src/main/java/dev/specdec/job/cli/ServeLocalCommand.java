@@ -1,5 +1,7 @@
 package dev.specdec.job.cli;
 
+import dev.specdec.engine.cli.SamplingOptions;
+import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.pipeline.KafkaEndpoint;
 import dev.specdec.job.pipeline.StreamingJob;
 import org.apache.flink.api.common.JobStatus;
@@ -51,7 +53,7 @@ public final class ServeLocalCommand implements Callable<Integer> {
     DecodeOptions decode;
 
     @Mixin
-    RequestOptions request;
+    SamplingOptions sampling;
 
     @Mixin
     ClusterOptions cluster;
@@ -59,7 +61,7 @@ public final class ServeLocalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var settings = decode.settings();
-        var defaults = request.defaults();
+        var defaults = sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS);
         System.err.println("specdec serve-local: starting a Kafka broker on 127.0.0.1:" + (port == 0 ? "<any>" : port) + " ...");
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(port, dataDir)) {
             String chunks = chunkTopic == null || chunkTopic.isBlank() ? null : chunkTopic;

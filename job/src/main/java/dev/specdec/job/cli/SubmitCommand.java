@@ -1,7 +1,8 @@
 package dev.specdec.job.cli;
 
+import dev.specdec.engine.cli.SamplingOptions;
 import dev.specdec.job.records.RecordCodec;
-import dev.specdec.job.records.RequestDefaults;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.job.records.RequestJson;
 import dev.specdec.records.GenerationRequest;
 import dev.specdec.records.RequestAction;
@@ -65,11 +66,11 @@ public final class SubmitCommand implements Callable<Integer> {
     Long timeoutMs;
 
     @Mixin
-    RequestOptions request;
+    SamplingOptions sampling;
 
     @Override
     public Integer call() throws Exception {
-        List<GenerationRequest> requests = requests(request.defaults());
+        List<GenerationRequest> requests = requests(sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS));
         RecordCodec<GenerationRequest> codec = RecordCodec.requests();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -91,15 +92,15 @@ public final class SubmitCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<GenerationRequest> requests(RequestDefaults defaults) throws Exception {
+    private List<GenerationRequest> requests(SamplingParams defaults) throws Exception {
         List<GenerationRequest> out = new ArrayList<>();
         long now = System.currentTimeMillis();
         if (input.cancel != null) {
-            out.add(defaults.newBuilder(input.cancel).setAction(RequestAction.CANCEL).setSubmitTimeMs(now).build());
+            out.add(RequestJson.newRequest(input.cancel, defaults).setAction(RequestAction.CANCEL).setSubmitTimeMs(now).build());
             return out;
         }
         if (input.prompt != null) {
-            out.add(finish(defaults.newBuilder(id != null ? id : newId()).setPrompt(input.prompt), now));
+            out.add(finish(RequestJson.newRequest(id != null ? id : newId(), defaults).setPrompt(input.prompt), now));
             return out;
         }
         List<String> lines = input.file != null ? Files.readAllLines(input.file, StandardCharsets.UTF_8) : readStdin();
@@ -118,7 +119,7 @@ public final class SubmitCommand implements Callable<Integer> {
                     throw new IllegalArgumentException(where + ": " + e.getMessage());
                 }
             } else {
-                r = defaults.newBuilder(newId()).setPrompt(line).build();
+                r = RequestJson.newRequest(newId(), defaults).setPrompt(line).build();
             }
             out.add(finish(GenerationRequest.newBuilder(r), now));
         }

@@ -1,7 +1,10 @@
 package dev.specdec.job.decode;
 
-import dev.specdec.engine.EngineSession;
+import dev.specdec.engine.DecoderOptions;
+import dev.specdec.engine.ForwardMode;
 import dev.specdec.engine.TorchThreads;
+import dev.specdec.engine.request.DecodingMethod;
+import dev.specdec.engine.serve.ServeOptions;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -10,12 +13,13 @@ import java.util.Objects;
 
 /**
  * How the decode operator decodes: which model (a path, loaded in each slot's {@code open()}, never
- * shipped in the job graph), which drafter by default, batch and admission sizes, the devices of
- * the draft and verify stages, the checkpoint form of the KV caches and the default request
+ * shipped in the job graph), how its engine serves ({@link ServeOptions}: batch, method, decoder
+ * settings, warm-up, threads, streaming), and what is the job's own: the admission limit, the devices
+ * of the draft and verify stages, the checkpoint form of the KV caches and the default request
  * deadline. Built and checked by {@link #builder()}.
  */
 public final class DecodeSettings implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** How KV caches appear in checkpoints. */
     public enum CacheCheckpoint {
@@ -26,35 +30,21 @@ public final class DecodeSettings implements Serializable {
     }
 
     private final String modelDir;
-    private final String defaultDrafter;
-    private final String drafterDir;
-    private final String tree;
-    private final Integer draftWidth;
-    private final int maxBatch;
+    private final ServeOptions serve;
     private final int queueFactor;
     private final String verifyDevice;
     private final String draftDevice;
     private final CacheCheckpoint cacheCheckpoint;
     private final long defaultTimeoutMillis;
-    private final int warmUpTokens;
-    private final int intraOpThreads;
-    private final boolean streamChunks;
 
-    private DecodeSettings(Builder b) {
+    private DecodeSettings(Builder b, ServeOptions serve) {
         this.modelDir = b.modelDir;
-        this.defaultDrafter = b.defaultDrafter;
-        this.drafterDir = b.drafterDir;
-        this.tree = b.tree;
-        this.draftWidth = b.draftWidth;
-        this.maxBatch = b.maxBatch;
+        this.serve = serve;
         this.queueFactor = b.queueFactor;
         this.verifyDevice = b.verifyDevice;
         this.draftDevice = b.draftDevice;
         this.cacheCheckpoint = b.cacheCheckpoint;
         this.defaultTimeoutMillis = b.defaultTimeout.toMillis();
-        this.warmUpTokens = b.warmUpTokens;
-        this.intraOpThreads = b.intraOpThreads;
-        this.streamChunks = b.streamChunks;
     }
 
     public static Builder builder() {
@@ -65,19 +55,18 @@ public final class DecodeSettings implements Serializable {
     public Builder toBuilder() {
         Builder b = new Builder();
         b.modelDir = modelDir;
-        b.defaultDrafter = defaultDrafter;
-        b.drafterDir = drafterDir;
-        b.tree = tree;
-        b.draftWidth = draftWidth;
-        b.maxBatch = maxBatch;
+        b.defaultMethod = serve.defaultMethod();
+        b.decoder = serve.decoder();
+        b.forward = serve.forward();
+        b.maxBatch = serve.maxBatch();
+        b.warmUpTokens = serve.warmUpTokens();
+        b.intraOpThreads = serve.intraOpThreads();
+        b.streamChunks = serve.streamText();
         b.queueFactor = queueFactor;
         b.verifyDevice = verifyDevice;
         b.draftDevice = draftDevice;
         b.cacheCheckpoint = cacheCheckpoint;
         b.defaultTimeout = Duration.ofMillis(defaultTimeoutMillis);
-        b.warmUpTokens = warmUpTokens;
-        b.intraOpThreads = intraOpThreads;
-        b.streamChunks = streamChunks;
         return b;
     }
 
@@ -85,24 +74,28 @@ public final class DecodeSettings implements Serializable {
         return modelDir;
     }
 
-    public String defaultDrafter() {
-        return defaultDrafter;
+    /** How each slot's engine serves. */
+    public ServeOptions serve() {
+        return serve;
     }
 
-    /** Options for the decoder named {@code name}: the drafter folder override applies to the default drafter only. */
-    public EngineSession.DecoderOptions decoderOptions(String name) {
-        boolean mine = name.equals(defaultDrafter) || (name.startsWith("ctc") && defaultDrafter.startsWith("ctc"));
-        return new EngineSession.DecoderOptions(mine && drafterDir != null ? java.nio.file.Path.of(drafterDir) : null,
-                tree, draftWidth);
+    /** The method of requests that do not choose one. */
+    public DecodingMethod defaultMethod() {
+        return serve.defaultMethod();
     }
 
     public int maxBatch() {
-        return maxBatch;
+        return serve.maxBatch();
+    }
+
+    /** Whether the decode operator emits a {@code TokenChunk} per request and step (its side output). */
+    public boolean streamChunks() {
+        return serve.streamText();
     }
 
     /** Requests one subtask holds at most (decoding plus queued); beyond it the input is backpressured. */
     public int admissionLimit() {
-        return maxBatch * queueFactor;
+        return serve.maxBatch() * queueFactor;
     }
 
     public String verifyDevice() {
@@ -122,55 +115,41 @@ public final class DecodeSettings implements Serializable {
         return defaultTimeoutMillis;
     }
 
-    /** Tokens each of a full batch of synthetic requests decodes when the engine opens; 0 = no warm-up. */
-    public int warmUpTokens() {
-        return warmUpTokens;
-    }
-
-    /** Whether the decode operator emits a {@code TokenChunk} per request and step (its side output). */
-    public boolean streamChunks() {
-        return streamChunks;
-    }
-
-    /** PyTorch intra-op threads per engine; 0 = {@link #intraOpThreads(int, int)} decides. */
-    public int intraOpThreads() {
-        return intraOpThreads;
-    }
-
     /**
      * The intra-op threads an engine uses on a TaskManager with {@code cores} cores and {@code slots}
      * slots: the configured count, or by default one core left to Flink and the rest split among
      * the slots ({@link TorchThreads#forSlots}).
      */
     public int intraOpThreads(int cores, int slots) {
-        return intraOpThreads > 0 ? intraOpThreads : TorchThreads.forSlots(cores, slots);
+        return serve.intraOpThreads() > 0 ? serve.intraOpThreads() : TorchThreads.forSlots(cores, slots);
     }
 
     @Override
     public String toString() {
-        return "model=" + modelDir + " drafter=" + defaultDrafter + " batch=" + maxBatch + " admission="
-                + admissionLimit() + " verify-device=" + verifyDevice + " draft-device=" + draftDevice
-                + " cache-checkpoint=" + cacheCheckpoint.name().toLowerCase(Locale.ROOT)
-                + " intra-op-threads=" + (intraOpThreads == 0 ? "auto" : String.valueOf(intraOpThreads))
-                + " warm-up-tokens=" + warmUpTokens + (streamChunks ? " stream-chunks" : "");
+        return "model=" + modelDir + " drafter=" + serve.defaultMethod().wireName() + " batch=" + serve.maxBatch()
+                + " admission=" + admissionLimit() + " verify-device=" + verifyDevice + " draft-device=" + draftDevice
+                + " cache-checkpoint=" + cacheCheckpoint.name().toLowerCase(Locale.ROOT).replace('_', '-')
+                + " intra-op-threads=" + (serve.intraOpThreads() == 0 ? "auto" : String.valueOf(serve.intraOpThreads()))
+                + " warm-up-tokens=" + serve.warmUpTokens() + " forward=" + serve.forward().wireName()
+                + " decoder=" + serve.decoder()
+                + (serve.streamText() ? " stream-chunks" : "");
     }
 
     /** Collects and validates the settings; {@link #build()} throws IllegalArgumentException naming the bad one. */
     public static final class Builder {
         private String modelDir;
-        private String defaultDrafter = "ctc";
-        private String drafterDir;
-        private String tree;
-        private Integer draftWidth;
+        private DecodingMethod defaultMethod = DecodingMethod.CTC;
+        private DecoderOptions decoder = DecoderOptions.DEFAULTS;
+        private ForwardMode forward = ForwardMode.COMPILED;
         private int maxBatch = 8;
+        private int warmUpTokens = 16;
+        private int intraOpThreads;
+        private boolean streamChunks;
         private int queueFactor = 4;
         private String verifyDevice = "auto";
         private String draftDevice = "same";
         private CacheCheckpoint cacheCheckpoint = CacheCheckpoint.COMPACT;
         private Duration defaultTimeout = Duration.ZERO;
-        private int warmUpTokens = 16;
-        private int intraOpThreads;
-        private boolean streamChunks;
 
         private Builder() {
         }
@@ -181,32 +160,57 @@ public final class DecodeSettings implements Serializable {
             return this;
         }
 
-        /** Decoder for requests that do not choose: ctc, ctc-faithful, medusa or none. */
+        /** Method for requests that do not choose: ctc, ctc-faithful, medusa or none. */
         public Builder defaultDrafter(String name) {
-            this.defaultDrafter = name;
+            this.defaultMethod = DecodingMethod.parse(name);
             return this;
         }
 
-        /** Drafter folder for the default drafter (default: drafter-ctc/ or drafter-medusa/ beside the model). */
-        public Builder drafterDir(String dir) {
-            this.drafterDir = dir;
+        public Builder defaultMethod(DecodingMethod method) {
+            this.defaultMethod = Objects.requireNonNull(method);
             return this;
         }
 
-        /** Draft tree (paper, ranked:N, chain:N); null keeps the drafter's own setting. */
-        public Builder tree(String tree) {
-            this.tree = tree;
+        /** Tree, width, chain stop and the default method's drafter folder (nulls: the folder's drafter.json). */
+        public Builder decoder(DecoderOptions options) {
+            this.decoder = Objects.requireNonNull(options);
             return this;
         }
 
-        public Builder draftWidth(Integer width) {
-            this.draftWidth = width;
+        /** compiled (each forward pass one TorchScript call, the default) or eager. */
+        public Builder forward(ForwardMode mode) {
+            this.forward = Objects.requireNonNull(mode);
             return this;
         }
 
         /** Requests decoded together in one step per subtask. */
         public Builder maxBatch(int n) {
             this.maxBatch = n;
+            return this;
+        }
+
+        /**
+         * Warm-up when a slot opens: a full batch of synthetic requests decodes this many tokens
+         * each (0: none). The first steps of a fresh engine run several times slower than later
+         * ones; the warm-up takes that cost before the first real request instead of during it.
+         */
+        public Builder warmUpTokens(int tokens) {
+            this.warmUpTokens = tokens;
+            return this;
+        }
+
+        /**
+         * PyTorch intra-op threads of each engine (0, the default: one core left to Flink's own
+         * threads and the rest split among the TaskManager's slots).
+         */
+        public Builder intraOpThreads(int threads) {
+            this.intraOpThreads = threads;
+            return this;
+        }
+
+        /** Emit each step's new tokens and text as {@code TokenChunk}s (default off). */
+        public Builder streamChunks(boolean on) {
+            this.streamChunks = on;
             return this;
         }
 
@@ -238,42 +242,12 @@ public final class DecodeSettings implements Serializable {
             return this;
         }
 
-        /**
-         * Warm-up when a slot opens: a full batch of synthetic requests decodes this many tokens
-         * each (0: none). The first steps of a fresh engine run several times slower than later
-         * ones; the warm-up takes that cost before the first real request instead of during it.
-         */
-        public Builder warmUpTokens(int tokens) {
-            this.warmUpTokens = tokens;
-            return this;
-        }
-
-        /**
-         * PyTorch intra-op threads of each engine (0, the default: one core left to Flink's own
-         * threads and the rest split among the TaskManager's slots).
-         */
-        public Builder intraOpThreads(int threads) {
-            this.intraOpThreads = threads;
-            return this;
-        }
-
-        /** Emit each step's new tokens and text as {@code TokenChunk}s (default off). */
-        public Builder streamChunks(boolean on) {
-            this.streamChunks = on;
-            return this;
-        }
-
         public DecodeSettings build() {
             if (modelDir == null || modelDir.isBlank()) {
                 throw new IllegalArgumentException("a model folder is required");
             }
-            if (!EngineSession.DECODERS.contains(defaultDrafter)) {
-                throw new IllegalArgumentException("unknown drafter '" + defaultDrafter + "' (use one of "
-                        + EngineSession.DECODERS + ")");
-            }
-            if (maxBatch < 1 || maxBatch > 1024) {
-                throw new IllegalArgumentException("batch size must be in [1, 1024], got " + maxBatch);
-            }
+            ServeOptions serve = new ServeOptions(maxBatch, warmUpTokens, intraOpThreads, streamChunks, defaultMethod,
+                    decoder, forward);
             if (queueFactor < 1 || queueFactor > 16) {
                 throw new IllegalArgumentException("queue factor must be in [1, 16], got " + queueFactor);
             }
@@ -291,17 +265,7 @@ public final class DecodeSettings implements Serializable {
             if (defaultTimeout == null || defaultTimeout.isNegative()) {
                 throw new IllegalArgumentException("default timeout must be >= 0");
             }
-            if (warmUpTokens < 0 || warmUpTokens > 1024) {
-                throw new IllegalArgumentException("warm-up tokens must be in [0, 1024], got " + warmUpTokens);
-            }
-            if (intraOpThreads < 0 || intraOpThreads > 1024) {
-                throw new IllegalArgumentException("intra-op threads must be in [0, 1024] (0 = automatic), got "
-                        + intraOpThreads);
-            }
-            if (draftWidth != null && draftWidth < 1) {
-                throw new IllegalArgumentException("draft width must be at least 1");
-            }
-            return new DecodeSettings(this);
+            return new DecodeSettings(this, serve);
         }
     }
 }

@@ -1,5 +1,8 @@
 package dev.specdec.job.decode;
 
+import dev.specdec.engine.request.Finish;
+import dev.specdec.engine.serve.SequenceUpdate;
+import dev.specdec.engine.serve.WallClock;
 import dev.specdec.job.state.DraftProgress;
 import dev.specdec.job.state.TokenizedRequest;
 import dev.specdec.job.state.VerifyProgress;
@@ -7,6 +10,7 @@ import dev.specdec.records.FinishReason;
 import dev.specdec.records.GenerationResult;
 import dev.specdec.records.SpeculativeStats;
 import dev.specdec.records.Timings;
+import dev.specdec.records.TokenChunk;
 import dev.specdec.records.Usage;
 
 import java.util.ArrayList;
@@ -15,7 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Builds {@link GenerationResult} records from what the job knows about a request. */
+/** Builds the records the decode operator emits ({@link GenerationResult}, {@link TokenChunk}) from what the job knows about a request. */
 public final class Results {
     private Results() {
     }
@@ -25,12 +29,12 @@ public final class Results {
      * from when the job first read it.
      */
     static GenerationResult of(TokenizedRequest r, VerifyProgress v, DraftProgress d,
-                               dev.specdec.engine.generate.FinishReason finish, String error, String text) {
+                               Finish finish, String error, String text) {
         long now = WallClock.micros();
         long received = r.receivedMicros();
         int steps = v == null ? 0 : v.steps;
         SpeculativeStats spec = SpeculativeStats.newBuilder()
-                .setDrafter(d != null ? d.drafter : r.drafter())
+                .setDrafter(d != null ? d.drafter : r.method())
                 .setSteps(steps)
                 .setAcceptedTokens(d == null ? 0 : d.acceptedTokens)
                 .setMeanAcceptanceLength(steps == 0 ? 0.0 : (double) v.stepTokens / steps)
@@ -63,6 +67,17 @@ public final class Results {
                 .setRecoveries(v == null ? 0 : v.recoveries)
                 .setCompletedTimeMs(now / 1000)
                 .build();
+    }
+
+    /** A request's partial output of one step: its new tokens and text, at their places in the whole. */
+    static TokenChunk chunk(SequenceUpdate u, int tokenOffset) {
+        List<Integer> ids = new ArrayList<>(u.newTokens().length);
+        for (int t : u.newTokens()) {
+            ids.add(t);
+        }
+        return TokenChunk.newBuilder().setRequestId(u.id()).setTokenOffset(tokenOffset).setTokenIds(ids)
+                .setTextOffset(u.text().offset()).setText(u.text().text()).setLast(u.finished())
+                .setEmittedTimeMs(System.currentTimeMillis()).build();
     }
 
     /** An error result for a request that never reached decoding (invalid, unreadable field, ...). */

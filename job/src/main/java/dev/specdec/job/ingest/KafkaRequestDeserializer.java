@@ -2,7 +2,7 @@ package dev.specdec.job.ingest;
 
 import dev.specdec.job.records.RecordCodec;
 import dev.specdec.job.records.RecordFormatException;
-import dev.specdec.job.records.RequestDefaults;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.job.records.RequestJson;
 import dev.specdec.records.DeadLetter;
 import dev.specdec.records.GenerationRequest;
@@ -26,10 +26,10 @@ import java.nio.charset.StandardCharsets;
 public final class KafkaRequestDeserializer implements KafkaRecordDeserializationSchema<Either<DeadLetter, GenerationRequest>> {
     private static final long serialVersionUID = 1L;
 
-    private final RequestDefaults defaults;
+    private final SamplingParams defaults;
     private transient RecordCodec<GenerationRequest> codec;
 
-    public KafkaRequestDeserializer(RequestDefaults defaults) {
+    public KafkaRequestDeserializer(SamplingParams defaults) {
         this.defaults = defaults;
     }
 

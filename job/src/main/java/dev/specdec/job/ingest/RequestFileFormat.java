@@ -1,7 +1,7 @@
 package dev.specdec.job.ingest;
 
 import dev.specdec.job.records.RecordFormatException;
-import dev.specdec.job.records.RequestDefaults;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.job.records.RequestJson;
 import dev.specdec.records.DeadLetter;
 import dev.specdec.records.GenerationRequest;
@@ -35,9 +35,9 @@ import java.util.Locale;
 public final class RequestFileFormat implements BulkFormat<Either<DeadLetter, GenerationRequest>, FileSourceSplit> {
     private static final long serialVersionUID = 1L;
 
-    private final RequestDefaults defaults;
+    private final SamplingParams defaults;
 
-    public RequestFileFormat(RequestDefaults defaults) {
+    public RequestFileFormat(SamplingParams defaults) {
         this.defaults = defaults;
     }
 
@@ -71,9 +71,9 @@ public final class RequestFileFormat implements BulkFormat<Either<DeadLetter, Ge
     static final class JsonLines extends SimpleStreamFormat<Either<DeadLetter, GenerationRequest>> {
         private static final long serialVersionUID = 1L;
         private final String file;
-        private final RequestDefaults defaults;
+        private final SamplingParams defaults;
 
-        JsonLines(String file, RequestDefaults defaults) {
+        JsonLines(String file, SamplingParams defaults) {
             this.file = file;
             this.defaults = defaults;
         }

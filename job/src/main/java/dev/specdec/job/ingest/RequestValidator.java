@@ -1,11 +1,13 @@
 package dev.specdec.job.ingest;
 
-import dev.specdec.engine.generate.InvalidRequestException;
-import dev.specdec.engine.generate.SamplingParams;
 import dev.specdec.engine.model.ModelConfig;
+import dev.specdec.engine.request.DecodeRequest;
+import dev.specdec.engine.request.DecodingMethod;
+import dev.specdec.engine.request.InvalidRequestException;
+import dev.specdec.engine.request.SamplingParams;
+import dev.specdec.engine.serve.WallClock;
 import dev.specdec.engine.tokenizer.TextTokenizer;
 import dev.specdec.job.decode.Results;
-import dev.specdec.job.decode.WallClock;
 import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.state.TokenizedRequest;
 import dev.specdec.records.DeadLetter;
@@ -27,8 +29,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Turns read records into decodable requests: checks every field, renders chat messages, tokenizes
- * the prompt (here, in parallel, not on the engine thread) and checks it fits the model's context.
+ * Turns read records into decodable requests: renders chat messages, tokenizes the prompt (here, in
+ * parallel, not on the engine thread) and runs the engine's own check of a request against the model
+ * ({@link DecodeRequest#checkAgainst}); it adds only what is the job's: ids, timeouts, the prompt text.
  * A request that fails a check is answered at once with an {@code error} result (side output
  * {@link #ERRORS}); records that carry no readable request go to {@link #DEAD_LETTERS} (and, when
  * their id was readable, also get an error result, so a client waiting for that id hears back).
@@ -43,23 +46,23 @@ public final class RequestValidator extends ProcessFunction<Either<DeadLetter, G
             new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
     private final String modelDir;
-    private final String defaultDrafter;
+    private final DecodingMethod defaultMethod;
     private final long defaultTimeoutMillis;
     private transient TextTokenizer tokenizer;
-    private transient int contextLength;
+    private transient ModelConfig config;
     private transient Counter invalid;
     private transient Counter deadLetters;
 
-    public RequestValidator(String modelDir, String defaultDrafter, long defaultTimeoutMillis) {
+    public RequestValidator(String modelDir, DecodingMethod defaultMethod, long defaultTimeoutMillis) {
         this.modelDir = modelDir;
-        this.defaultDrafter = defaultDrafter;
+        this.defaultMethod = defaultMethod;
         this.defaultTimeoutMillis = defaultTimeoutMillis;
     }
 
     @Override
     public void open(OpenContext context) throws Exception {
         tokenizer = TextTokenizer.load(Path.of(modelDir));
-        contextLength = ModelConfig.load(Path.of(modelDir)).maxPositions;
+        config = ModelConfig.load(Path.of(modelDir));
         invalid = getRuntimeContext().getMetricGroup().counter("invalidRequests");
         deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     }
@@ -87,7 +90,7 @@ public final class RequestValidator extends ProcessFunction<Either<DeadLetter, G
             out.collect(TokenizedRequest.cancellation(id, now));
             return;
         }
-        String drafter = RequestJson.decoderName(r.getDrafter(), defaultDrafter);
+        String drafter = RequestJson.method(r.getDrafter(), defaultMethod).wireName();
         Map<String, String> metadata = r.getMetadata() == null ? Map.of() : new HashMap<>(r.getMetadata());
         int promptTokens = 0;
         try {
@@ -103,14 +106,10 @@ public final class RequestValidator extends ProcessFunction<Either<DeadLetter, G
             if (ids.length == 0) {
                 throw new InvalidRequestException("the prompt encodes to no tokens");
             }
-            if (ids.length >= contextLength) {
-                throw new InvalidRequestException("prompt of " + ids.length + " tokens does not fit the context of "
-                        + contextLength + " tokens (at least one new token must fit)");
-            }
-            int[] stopIds = params.stopTokenIds().stream().mapToInt(Integer::intValue).toArray();
-            out.collect(new TokenizedRequest(id, ids, params.maxNewTokens(), params.temperature(), params.topK(),
-                    params.topP(), params.seed(), stopIds, params.stopStrings(), params.ignoreEos(), drafter, metadata,
-                    r.getSubmitTimeMs(), now, timeout == 0 ? 0 : now + timeout * 1000, false));
+            new DecodeRequest(id, ids, params).checkAgainst(config);
+            TokenizedRequest.Arrival arrival = new TokenizedRequest.Arrival(r.getSubmitTimeMs(), now,
+                    timeout == 0 ? 0 : now + timeout * 1000);
+            out.collect(new TokenizedRequest(id, ids, params, drafter, metadata, arrival, false));
         } catch (IllegalArgumentException e) {
             invalid.inc();
             ctx.output(ERRORS, Results.error(id, promptTokens, e.getMessage(), metadata, drafter, now));

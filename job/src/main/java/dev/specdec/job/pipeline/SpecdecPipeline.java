@@ -1,5 +1,6 @@
 package dev.specdec.job.pipeline;
 
+import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.decode.DecodeSettings;
 import dev.specdec.job.decode.SpeculativeDecodeOperator;
 import dev.specdec.job.decode.SpeculativeDecodeOperatorFactory;
@@ -8,7 +9,7 @@ import dev.specdec.job.ingest.KafkaRequestDeserializer;
 import dev.specdec.job.ingest.RequestFileFormat;
 import dev.specdec.job.ingest.RequestValidator;
 import dev.specdec.job.records.RecordCodec;
-import dev.specdec.job.records.RequestDefaults;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.job.state.TokenizedRequest;
 import dev.specdec.job.state.TokenizedRequestSerializer;
 import dev.specdec.records.DeadLetter;
@@ -39,8 +40,9 @@ import java.util.Objects;
 /**
  * The job's dataflow: source (Kafka prompts topic, or request files for the bounded job) ->
  * validate and tokenize -> keyBy request id -> speculative decode -> results; dead letters on the
- * side. {@link #build} returns the two output streams; {@link #sinkResultsToFiles} and friends attach
- * the sinks the commands use (tests attach their own).
+ * side. {@code SpecdecPipeline.builder()...build(env)} adds it to an environment and returns its
+ * output streams; {@link #sinkResultsToFiles} and friends attach the sinks the commands use (tests
+ * attach their own).
  */
 public final class SpecdecPipeline {
     /**
@@ -52,7 +54,7 @@ public final class SpecdecPipeline {
     }
 
     private final DecodeSettings decode;
-    private final RequestDefaults defaults;
+    private final SamplingParams defaults;
     private final String inputPath;
     private final KafkaEndpoint kafka;
     private final int parallelism;
@@ -69,10 +71,10 @@ public final class SpecdecPipeline {
         return new Builder();
     }
 
-    public Outputs build(StreamExecutionEnvironment env) {
+    private Outputs addTo(StreamExecutionEnvironment env) {
         DataStream<Either<DeadLetter, GenerationRequest>> input = inputPath != null ? fileInput(env) : kafkaInput(env);
         SingleOutputStreamOperator<TokenizedRequest> valid = input
-                .process(new RequestValidator(decode.modelDir(), decode.defaultDrafter(), decode.defaultTimeoutMillis()),
+                .process(new RequestValidator(decode.modelDir(), decode.defaultMethod(), decode.defaultTimeoutMillis()),
                         TokenizedRequestSerializer.typeInfo())
                 .name("validate").uid("validate")
                 .setParallelism(parallelism);
@@ -173,10 +175,10 @@ public final class SpecdecPipeline {
                 .build();
     }
 
-    /** Validates the pieces of a pipeline; {@link #build()} throws IllegalArgumentException naming what is wrong. */
+    /** Collects the pieces of a pipeline; {@link #build} throws IllegalArgumentException naming what is wrong. */
     public static final class Builder {
         private DecodeSettings decode;
-        private RequestDefaults defaults = RequestDefaults.standard();
+        private SamplingParams defaults = RequestJson.STANDARD_DEFAULTS;
         private String inputPath;
         private KafkaEndpoint kafka;
         private int parallelism = 1;
@@ -189,7 +191,7 @@ public final class SpecdecPipeline {
             return this;
         }
 
-        public Builder defaults(RequestDefaults defaults) {
+        public Builder defaults(SamplingParams defaults) {
             this.defaults = defaults;
             return this;
         }
@@ -212,7 +214,8 @@ public final class SpecdecPipeline {
             return this;
         }
 
-        public SpecdecPipeline build() {
+        /** Checks the pieces and adds the pipeline to {@code env}; returns its output streams. */
+        public Outputs build(StreamExecutionEnvironment env) {
             if (decode == null) {
                 throw new IllegalArgumentException("decode settings are required");
             }
@@ -223,7 +226,7 @@ public final class SpecdecPipeline {
                 throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
             }
             Objects.requireNonNull(defaults, "request defaults");
-            return new SpecdecPipeline(this);
+            return new SpecdecPipeline(this).addTo(env);
         }
     }
 }

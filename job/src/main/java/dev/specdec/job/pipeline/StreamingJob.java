@@ -2,7 +2,7 @@ package dev.specdec.job.pipeline;
 
 import dev.specdec.job.decode.DecodeSettings;
 import dev.specdec.job.records.RecordJson;
-import dev.specdec.job.records.RequestDefaults;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.records.DeadLetter;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -18,13 +18,12 @@ public final class StreamingJob {
     }
 
     public static void attach(StreamExecutionEnvironment env, KafkaEndpoint kafka, DecodeSettings decode,
-                              RequestDefaults defaults, int parallelism) {
+                              SamplingParams defaults, int parallelism) {
         SpecdecPipeline.Outputs streams = SpecdecPipeline.builder()
                 .decode(decode.toBuilder().streamChunks(kafka.chunkTopic() != null).build())
                 .defaults(defaults)
                 .kafkaInput(kafka)
                 .parallelism(parallelism)
-                .build()
                 .build(env);
         SpecdecPipeline.sinkResultsToKafka(streams.results(), kafka);
         if (kafka.chunkTopic() != null) {

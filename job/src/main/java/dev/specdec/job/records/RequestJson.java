@@ -3,6 +3,9 @@ package dev.specdec.job.records;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.specdec.engine.request.DecodingMethod;
+import dev.specdec.engine.request.PromptDataset;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.records.ChatMessage;
 import dev.specdec.records.Drafter;
 import dev.specdec.records.GenerationRequest;
@@ -20,7 +23,9 @@ import java.util.Map;
  * fields themselves ({@code request_id}, {@code prompt} or {@code messages}, {@code max_new_tokens},
  * ...), a plain dataset line ({@code id}, {@code prompt}, {@code category}), an MT-bench question
  * ({@code question_id}, {@code category}, {@code turns}: the first turn is the prompt) or a GSM8K
- * problem ({@code question}). Missing fields take the {@link RequestDefaults}.
+ * problem ({@code question}); which fields hold a line's id and prompt is the engine's
+ * {@link PromptDataset} rule, the same for every command. Missing fields take the command's defaults
+ * (a {@link SamplingParams}).
  *
  * <p>Shape errors (a string where a number belongs, an unknown drafter) raise
  * {@link RecordFormatException} with the id if one was readable. Value errors (negative
@@ -30,11 +35,35 @@ import java.util.Map;
 public final class RequestJson {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The job commands' default for {@code --max-new-tokens} (the engine commands' is 128). */
+    public static final int DEFAULT_MAX_NEW_TOKENS = 64;
+
+    /** Defaults for requests when no command line gave any: greedy, {@link #DEFAULT_MAX_NEW_TOKENS}. */
+    public static final SamplingParams STANDARD_DEFAULTS = SamplingParams.greedy(DEFAULT_MAX_NEW_TOKENS);
+
     private RequestJson() {
     }
 
+    /** A request builder pre-filled with the defaults; the caller sets the prompt. */
+    public static GenerationRequest.Builder newRequest(String id, SamplingParams defaults) {
+        return GenerationRequest.newBuilder()
+                .setRequestId(id)
+                .setPrompt(null)
+                .setMessages(new ArrayList<>())
+                .setMaxNewTokens(defaults.maxNewTokens())
+                .setTemperature(defaults.temperature())
+                .setTopP(defaults.topP())
+                .setTopK(defaults.topK())
+                .setSeed(defaults.seed())
+                .setStop(new ArrayList<>(defaults.stopStrings()))
+                .setStopTokenIds(new ArrayList<>(new java.util.TreeSet<>(defaults.stopTokenIds())))
+                .setDrafter(Drafter.DEFAULT)
+                .setSubmitTimeMs(0L)
+                .setIgnoreEos(defaults.ignoreEos());
+    }
+
     /** Parses one line; {@code fallbackId} names requests that carry no id of their own. */
-    public static GenerationRequest parseLine(String line, String fallbackId, RequestDefaults defaults) {
+    public static GenerationRequest parseLine(String line, String fallbackId, SamplingParams defaults) {
         JsonNode node;
         try {
             node = JSON.readTree(line);
@@ -47,15 +76,15 @@ public final class RequestJson {
         return parse(node, fallbackId, defaults);
     }
 
-    public static GenerationRequest parse(JsonNode j, String fallbackId, RequestDefaults defaults) {
-        String id = firstText(j, "request_id", "id", "question_id");
+    public static GenerationRequest parse(JsonNode j, String fallbackId, SamplingParams defaults) {
+        String id = PromptDataset.idOf(j);
         if (id == null) {
             id = fallbackId;
         }
         if (id == null || id.isEmpty()) {
             throw new RecordFormatException("no request id (request_id, id or question_id)", null);
         }
-        GenerationRequest.Builder b = defaults.newBuilder(id);
+        GenerationRequest.Builder b = newRequest(id, defaults);
         try {
             fill(j, b, id);
         } catch (RecordFormatException e) {
@@ -67,15 +96,9 @@ public final class RequestJson {
     }
 
     private static void fill(JsonNode j, GenerationRequest.Builder b, String id) {
-        if (j.hasNonNull("prompt")) {
-            b.setPrompt(text(j, "prompt", id));
-        } else if (j.hasNonNull("question")) {
-            b.setPrompt(text(j, "question", id));
-        } else if (j.has("turns")) {
-            JsonNode turns = array(j, "turns", id);
-            if (turns.size() > 0) {
-                b.setPrompt(turns.get(0).asText());
-            }
+        String prompt = PromptDataset.promptOf(j);
+        if (prompt != null) {
+            b.setPrompt(prompt);
         }
         if (j.has("messages")) {
             List<ChatMessage> messages = new ArrayList<>();
@@ -173,29 +196,21 @@ public final class RequestJson {
         }
     }
 
-    /** The drafter enum for a name as the command line spells it (ctc, ctc-faithful, medusa, none, default). */
+    /** The record's drafter for a method name as commands spell it ({@code default} included). */
     public static Drafter drafter(String name, String id) {
-        String n = name.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+        if (name.trim().equalsIgnoreCase("default")) {
+            return Drafter.DEFAULT;
+        }
         try {
-            return Drafter.valueOf(n);
+            return Drafter.valueOf(DecodingMethod.parse(name).name());
         } catch (IllegalArgumentException e) {
-            throw new RecordFormatException("unknown drafter '" + name + "' (use ctc, ctc-faithful, medusa or none)", id);
+            throw new RecordFormatException(e.getMessage(), id);
         }
     }
 
-    /** The engine's decoder name for a drafter choice, with DEFAULT replaced by {@code jobDefault}. */
-    public static String decoderName(Drafter d, String jobDefault) {
-        return d == Drafter.DEFAULT ? jobDefault : d.name().toLowerCase(Locale.ROOT).replace('_', '-');
-    }
-
-    private static String firstText(JsonNode j, String... names) {
-        for (String n : names) {
-            JsonNode v = j.get(n);
-            if (v != null && !v.isNull() && (v.isTextual() || v.isNumber())) {
-                return v.asText();
-            }
-        }
-        return null;
+    /** The decoding method a record's drafter asks for, with DEFAULT standing for {@code jobDefault}. */
+    public static DecodingMethod method(Drafter d, DecodingMethod jobDefault) {
+        return d == Drafter.DEFAULT ? jobDefault : DecodingMethod.valueOf(d.name());
     }
 
     private static String text(JsonNode j, String name, String id) {

@@ -1,46 +1,54 @@
 package dev.specdec.job.state;
 
-import dev.specdec.engine.generate.GenerationRequest;
-import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.engine.request.DecodeRequest;
+import dev.specdec.engine.request.DecodingMethod;
+import dev.specdec.engine.request.SamplingParams;
 
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * A validated request with its prompt already tokenized, as the decode operator receives and keeps
- * it: sampling and stop settings, the decoder to use, where it came from in time, and its deadline.
+ * it: sampling and stop settings, the decoding method, where it came from in time, and its deadline.
  * A cancellation is the same record with {@link #cancel} set and no prompt. Immutable.
  *
- * @param receivedMicros when the job first read it (epoch microseconds): the origin of its timings
- * @param deadlineMicros the time after which it is cancelled (epoch microseconds), 0 for none
+ * @param method the decoding method's wire name ({@link DecodingMethod#wireName()}), default resolved
  */
-public record TokenizedRequest(String id, int[] promptIds, int maxNewTokens, double temperature, int topK,
-                               double topP, long seed, int[] stopTokenIds, List<String> stopStrings,
-                               boolean ignoreEos, String drafter, Map<String, String> metadata,
-                               long submitTimeMs, long receivedMicros, long deadlineMicros, boolean cancel) {
+public record TokenizedRequest(String id, int[] promptIds, SamplingParams params, String method,
+                               Map<String, String> metadata, Arrival arrival, boolean cancel) {
+
+    /**
+     * @param submitTimeMs   when the client submitted it (its own clock, epoch milliseconds), 0 if unknown
+     * @param receivedMicros when the job first read it (epoch microseconds): the origin of its timings
+     * @param deadlineMicros the time after which it is cancelled (epoch microseconds), 0 for none
+     */
+    public record Arrival(long submitTimeMs, long receivedMicros, long deadlineMicros) {
+    }
 
     public TokenizedRequest {
-        stopStrings = List.copyOf(stopStrings);
         metadata = Map.copyOf(metadata);
     }
 
     public static TokenizedRequest cancellation(String id, long receivedMicros) {
-        return new TokenizedRequest(id, new int[0], 0, 0, 0, 1, 0, new int[0], List.of(), false, "", Map.of(),
-                0, receivedMicros, 0, true);
+        return new TokenizedRequest(id, new int[0], new SamplingParams(0, 0, 0, 1, 0, Set.of(), List.of(), false), "",
+                Map.of(), new Arrival(0, receivedMicros, 0), true);
     }
 
-    public SamplingParams samplingParams() {
-        Set<Integer> stops = new HashSet<>();
-        for (int t : stopTokenIds) {
-            stops.add(t);
-        }
-        return new SamplingParams(maxNewTokens, temperature, topK, topP, seed, stops, stopStrings, ignoreEos);
+    public long receivedMicros() {
+        return arrival.receivedMicros();
+    }
+
+    public long deadlineMicros() {
+        return arrival.deadlineMicros();
+    }
+
+    public DecodingMethod decodingMethod() {
+        return DecodingMethod.parse(method);
     }
 
     /** The engine's view of this request. */
-    public GenerationRequest toEngineRequest() {
-        return new GenerationRequest(id, promptIds, samplingParams());
+    public DecodeRequest toEngineRequest() {
+        return new DecodeRequest(id, promptIds, params);
     }
 }

@@ -2,7 +2,7 @@ package dev.specdec.job.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.specdec.cli.SpecdecMain;
-import dev.specdec.job.TinyModel;
+import dev.specdec.engine.testing.TinyModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

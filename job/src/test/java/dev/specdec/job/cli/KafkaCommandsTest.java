@@ -1,15 +1,16 @@
 package dev.specdec.job.cli;
 
+import dev.specdec.job.records.RequestJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.specdec.cli.SpecdecMain;
 import dev.specdec.engine.cli.EngineMain;
-import dev.specdec.job.TinyModel;
+import dev.specdec.engine.testing.TinyModel;
 import dev.specdec.job.decode.DecodeSettings;
 import dev.specdec.job.pipeline.JobEnvironment;
 import dev.specdec.job.pipeline.KafkaEndpoint;
 import dev.specdec.job.pipeline.StreamingJob;
-import dev.specdec.job.records.RequestDefaults;
+import dev.specdec.engine.request.SamplingParams;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
@@ -72,7 +73,7 @@ class KafkaCommandsTest {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
                     JobEnvironment.configuration(Duration.ofMillis(300), tmp.resolve("ckpt").toUri().toString(), 0));
             StreamingJob.attach(env, endpoint, DecodeSettings.builder().model(model.toString()).maxBatch(2).build(),
-                    RequestDefaults.standard(), 1);
+                    RequestJson.STANDARD_DEFAULTS, 1);
             JobClient job = env.executeAsync("commands");
             try {
                 Run one = run(null, "submit", "--bootstrap-servers", b, "--prompt", "And God said", "--id", "cli-1",

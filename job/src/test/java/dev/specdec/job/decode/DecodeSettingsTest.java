@@ -1,6 +1,8 @@
 package dev.specdec.job.decode;
 
 import ai.djl.Device;
+import dev.specdec.engine.DecoderOptions;
+import dev.specdec.engine.request.DecodingMethod;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +39,8 @@ class DecodeSettingsTest {
                 .getMessage().contains("base model's device"));
         assertEquals("gpu:0", valid().verifyDevice("gpu:0").draftDevice("gpu:0").build().draftDevice());
         assertThrows(IllegalArgumentException.class, () -> valid().defaultTimeout(java.time.Duration.ofSeconds(-1)).build());
-        assertThrows(IllegalArgumentException.class, () -> valid().draftWidth(0).build());
+        assertThrows(IllegalArgumentException.class,
+                () -> valid().decoder(new DecoderOptions(null, null, 0, null)).build());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> valid().warmUpTokens(-1).build())
                 .getMessage().contains("warm-up tokens"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> valid().intraOpThreads(-2).build())
@@ -57,21 +60,21 @@ class DecodeSettingsTest {
 
     @Test
     void toBuilderKeepsEverySetting() {
-        DecodeSettings s = valid().defaultDrafter("medusa").drafterDir("/d").tree("chain:4").draftWidth(3).maxBatch(5)
+        DecodeSettings s = valid().defaultDrafter("medusa").decoder(new DecoderOptions("/d", "chain:4", 3, null)).maxBatch(5)
                 .queueFactor(2).verifyDevice("cpu").cacheCheckpoint(DecodeSettings.CacheCheckpoint.FULL_TENSOR)
                 .defaultTimeout(java.time.Duration.ofSeconds(9)).warmUpTokens(3).intraOpThreads(2).build();
         DecodeSettings copy = s.toBuilder().build();
         assertEquals(s.toString(), copy.toString());
         assertEquals(s.defaultTimeoutMillis(), copy.defaultTimeoutMillis());
-        assertEquals(s.decoderOptions("medusa"), copy.decoderOptions("medusa"));
+        assertEquals(s.serve(), copy.serve());
         assertEquals(7, s.toBuilder().maxBatch(7).build().maxBatch());
     }
 
     @Test
     void drafterFolderOverrideAppliesToTheDefaultDrafterKind() {
-        DecodeSettings s = valid().defaultDrafter("ctc").drafterDir("/d").build();
-        assertEquals("/d", String.valueOf(s.decoderOptions("ctc-faithful").drafterDir()));
-        assertEquals(null, s.decoderOptions("medusa").drafterDir());
+        DecodeSettings s = valid().defaultDrafter("ctc").decoder(new DecoderOptions("/d", null, null, null)).build();
+        assertEquals("/d", s.serve().decoderOptions(DecodingMethod.CTC_FAITHFUL).drafterDir());
+        assertEquals(null, s.serve().decoderOptions(DecodingMethod.MEDUSA).drafterDir());
     }
 
     record Gpu(String index) implements ExternalResourceInfo {

@@ -1,7 +1,8 @@
 package dev.specdec.job.ingest;
 
+import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.records.RecordCodec;
-import dev.specdec.job.records.RequestDefaults;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.records.DeadLetter;
 import dev.specdec.records.GenerationRequest;
 import org.apache.flink.types.Either;
@@ -19,11 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dead letters with their position (a throwing deserializer makes Flink restart forever).
  */
 class KafkaRequestDeserializerTest {
-    final KafkaRequestDeserializer d = new KafkaRequestDeserializer(RequestDefaults.standard());
+    final KafkaRequestDeserializer d = new KafkaRequestDeserializer(RequestJson.STANDARD_DEFAULTS);
 
     @Test
     void readsAvroAndJson() {
-        byte[] avro = RecordCodec.requests().encode(RequestDefaults.standard().newBuilder("a").setPrompt("p").build());
+        byte[] avro = RecordCodec.requests().encode(RequestJson.newRequest("a", RequestJson.STANDARD_DEFAULTS).setPrompt("p").build());
         assertEquals("a", d.read("t", 0, 1, avro).right().getRequestId());
         Either<DeadLetter, GenerationRequest> json = d.read("t", 2, 7, " {\"prompt\":\"p\"}".getBytes(StandardCharsets.UTF_8));
         assertEquals("t-2-7", json.right().getRequestId());
@@ -31,7 +32,7 @@ class KafkaRequestDeserializerTest {
 
     @Test
     void neverThrowsOnGarbage() {
-        byte[] valid = RecordCodec.requests().encode(RequestDefaults.standard().newBuilder("a").setPrompt("p").build());
+        byte[] valid = RecordCodec.requests().encode(RequestJson.newRequest("a", RequestJson.STANDARD_DEFAULTS).setPrompt("p").build());
         SplittableRandom rnd = new SplittableRandom(3);
         int dead = 0;
         for (int i = 0; i < 2000; i++) {

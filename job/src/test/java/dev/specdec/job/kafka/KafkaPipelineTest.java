@@ -1,15 +1,15 @@
 package dev.specdec.job.kafka;
 
-import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.job.records.RequestJson;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.job.FailOnce;
-import dev.specdec.job.TinyModel;
+import dev.specdec.engine.testing.TinyModel;
 import dev.specdec.job.decode.DecodeSettings;
 import dev.specdec.job.pipeline.JobEnvironment;
 import dev.specdec.job.pipeline.KafkaEndpoint;
 import dev.specdec.job.pipeline.SpecdecPipeline;
 import dev.specdec.job.pipeline.StreamingJob;
 import dev.specdec.job.records.RecordCodec;
-import dev.specdec.job.records.RequestDefaults;
 import dev.specdec.records.DeadLetter;
 import dev.specdec.records.FinishReason;
 import dev.specdec.records.GenerationRequest;
@@ -80,7 +80,7 @@ class KafkaPipelineTest {
     }
 
     private static GenerationRequest request(String id, String prompt, int maxNew, boolean ignoreEos) {
-        return new RequestDefaults(maxNew, 0, 1, 0, 0, List.of(), ignoreEos).newBuilder(id).setPrompt(prompt).build();
+        return RequestJson.newRequest(id, new SamplingParams(maxNew, 0, 0, 1, 0, java.util.Set.of(), List.of(), ignoreEos)).setPrompt(prompt).build();
     }
 
     private static JobClient startJob(String prefix, int batch, int queueFactor, Duration checkpoints,
@@ -92,9 +92,9 @@ class KafkaPipelineTest {
         Configuration conf = JobEnvironment.configuration(checkpoints, tmp.resolve(prefix + "-ckpt").toUri().toString(), 3);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
         if (failure == null) {
-            StreamingJob.attach(env, endpoint, settings, RequestDefaults.standard(), 1);
+            StreamingJob.attach(env, endpoint, settings, RequestJson.STANDARD_DEFAULTS, 1);
         } else {
-            SpecdecPipeline.Outputs o = SpecdecPipeline.builder().decode(settings).kafkaInput(endpoint).build().build(env);
+            SpecdecPipeline.Outputs o = SpecdecPipeline.builder().decode(settings).kafkaInput(endpoint).build(env);
             SpecdecPipeline.sinkResultsToKafka(o.results().map(failure).name("inject-failure"), endpoint);
             SpecdecPipeline.sinkDeadLettersToKafka(o.deadLetters(), endpoint);
             SpecdecPipeline.sinkChunksToKafka(o.chunks(), endpoint);
@@ -230,8 +230,8 @@ class KafkaPipelineTest {
             }
         }
         assertNotNull(stop, "no stop string across a token boundary in " + plainText);
-        in.add(record("stopper", REQUESTS.encode(new RequestDefaults(20, 0, 1, 0, 0, List.of(stop), false)
-                .newBuilder("stopper").setPrompt(stopPrompt).setDrafter(dev.specdec.records.Drafter.NONE).build())));
+        in.add(record("stopper", REQUESTS.encode(RequestJson.newRequest("stopper",
+                new SamplingParams(20, 0, 0, 1, 0, java.util.Set.of(), List.of(stop), false)).setPrompt(stopPrompt).setDrafter(dev.specdec.records.Drafter.NONE).build())));
         kafka.send(p + "-prompts", in);
 
         JobClient job = startJob(p, 3, 2, Duration.ofMillis(300), null);

@@ -1,11 +1,10 @@
 package dev.specdec.job.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.job.JobFiles;
-import dev.specdec.job.TinyModel;
+import dev.specdec.engine.testing.TinyModel;
 import dev.specdec.job.decode.DecodeSettings;
-import dev.specdec.job.records.RequestDefaults;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,11 +74,11 @@ class BatchPipelineTest {
 
         DecodeSettings settings = DecodeSettings.builder().model(model.toString()).defaultDrafter("ctc")
                 .maxBatch(3).queueFactor(2).build();
-        RequestDefaults defaults = new RequestDefaults(MAX_NEW, 0, 1, 0, 0, List.of(), false);
+        SamplingParams defaults = new SamplingParams(MAX_NEW, 0, 0, 1, 0, java.util.Set.of(), List.of(), false);
         Configuration conf = JobEnvironment.configuration(Duration.ofMillis(300), tmp.resolve("ckpt").toUri().toString(), 0);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
         SpecdecPipeline.Outputs outputs = SpecdecPipeline.builder().decode(settings).defaults(defaults)
-                .fileInput(input.toString()).build().build(env);
+                .fileInput(input.toString()).build(env);
         SpecdecPipeline.sinkResultsToFiles(outputs.results(), out.toString());
         SpecdecPipeline.sinkDeadLettersToFiles(outputs.deadLetters(), out.resolve("dead-letters").toString());
         env.execute("batch-test");   // returns only when the bounded job has finished by itself
@@ -120,12 +119,12 @@ class BatchPipelineTest {
     static void runJob(Path input, Path out, int batch, int queueFactor) throws Exception {
         DecodeSettings settings = DecodeSettings.builder().model(model.toString()).maxBatch(batch).queueFactor(queueFactor)
                 .build();
-        RequestDefaults defaults = new RequestDefaults(MAX_NEW, 0, 1, 0, 0, List.of(), false);
+        SamplingParams defaults = new SamplingParams(MAX_NEW, 0, 0, 1, 0, java.util.Set.of(), List.of(), false);
         Configuration conf = JobEnvironment.configuration(Duration.ofMillis(300), tmp.resolve("ckpt-" + out.getFileName())
                 .toUri().toString(), 0);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
         SpecdecPipeline.Outputs outputs = SpecdecPipeline.builder().decode(settings).defaults(defaults)
-                .fileInput(input.toString()).build().build(env);
+                .fileInput(input.toString()).build(env);
         SpecdecPipeline.sinkResultsToFiles(outputs.results(), out.toString());
         SpecdecPipeline.sinkDeadLettersToFiles(outputs.deadLetters(), out.resolve("dead-letters").toString());
         env.execute("batch-test");

@@ -1,12 +1,11 @@
 package dev.specdec.job.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.specdec.engine.generate.SamplingParams;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.job.FailOnce;
 import dev.specdec.job.JobFiles;
-import dev.specdec.job.TinyModel;
+import dev.specdec.engine.testing.TinyModel;
 import dev.specdec.job.decode.DecodeSettings;
-import dev.specdec.job.records.RequestDefaults;
 import dev.specdec.records.GenerationResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -65,12 +64,12 @@ class FailureRecoveryTest {
         prompts.forEach((id, text) -> lines.add("{\"id\":\"" + id + "\",\"prompt\":\"" + text + "\"}"));
         Files.write(input, lines);
         Path out = tmp.resolve(name + "-out");
-        RequestDefaults defaults = new RequestDefaults(MAX_NEW, 0, 1, 0, 0, List.of(), true);
+        SamplingParams defaults = new SamplingParams(MAX_NEW, 0, 0, 1, 0, java.util.Set.of(), List.of(), true);
         Configuration conf = JobEnvironment.configuration(Duration.ofMillis(100),
                 tmp.resolve(name + "-ckpt").toUri().toString(), 3);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
         SpecdecPipeline.Outputs o = SpecdecPipeline.builder().decode(settings).defaults(defaults)
-                .fileInput(input.toString()).build().build(env);
+                .fileInput(input.toString()).build(env);
         SpecdecPipeline.sinkResultsToFiles(o.results().map(failure).name("inject-failure"), out.toString());
         env.execute(name);   // ends by itself, after the restart
         assertTrue(FailOnce.failed(name), "the failure was not injected");

@@ -1,5 +1,7 @@
 package dev.specdec.job.records;
 
+import dev.specdec.engine.request.DecodingMethod;
+import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.records.Drafter;
 import dev.specdec.records.GenerationRequest;
 import dev.specdec.records.RequestAction;
@@ -14,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The JSON request shapes users bring, and the shape errors that make a record unreadable. */
 class RequestJsonTest {
-    static final RequestDefaults D = new RequestDefaults(32, 0, 1, 0, 0, List.of("END"), false);
+    static final SamplingParams D = new SamplingParams(32, 0, 0, 1, 0, java.util.Set.of(), List.of("END"), false);
 
     @Test
     void datasetShapes() {
@@ -51,8 +53,8 @@ class RequestJsonTest {
         assertEquals(500L, r.getTimeoutMs());
         assertEquals(RequestAction.GENERATE, r.getAction());
         assertEquals(RequestAction.CANCEL, RequestJson.parseLine("{\"request_id\":\"r\",\"action\":\"cancel\"}", null, D).getAction());
-        assertEquals("ctc-faithful", RequestJson.decoderName(Drafter.CTC_FAITHFUL, "ctc"));
-        assertEquals("medusa", RequestJson.decoderName(Drafter.DEFAULT, "medusa"));
+        assertEquals(DecodingMethod.CTC_FAITHFUL, RequestJson.method(Drafter.CTC_FAITHFUL, DecodingMethod.CTC));
+        assertEquals(DecodingMethod.MEDUSA, RequestJson.method(Drafter.DEFAULT, DecodingMethod.MEDUSA));
     }
 
     @Test

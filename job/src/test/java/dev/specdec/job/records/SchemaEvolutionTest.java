@@ -102,7 +102,7 @@ class SchemaEvolutionTest {
     @Test
     void recordsRoundTripAndGarbageIsRejectedWithAReason() throws IOException {
         RecordCodec<GenerationRequest> codec = RecordCodec.requests();
-        GenerationRequest r = RequestDefaults.standard().newBuilder("x").setPrompt("hi").build();
+        GenerationRequest r = RequestJson.newRequest("x", RequestJson.STANDARD_DEFAULTS).setPrompt("hi").build();
         assertEquals(r, codec.decode(codec.encode(r)));
         byte[] unknownFingerprint = codec.encode(r);
         unknownFingerprint[5] ^= 0x55;

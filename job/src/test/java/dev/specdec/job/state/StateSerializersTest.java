@@ -1,5 +1,6 @@
 package dev.specdec.job.state;
 
+import dev.specdec.engine.request.SamplingParams;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,8 +38,9 @@ class StateSerializersTest {
     }
 
     static TokenizedRequest request() {
-        return new TokenizedRequest("id-é", new int[] {1, 5, 9}, 64, 0.7, 40, 0.9, 99, new int[] {2}, List.of("\n\n"),
-                true, "ctc", Map.of("category", "writing"), 123, 456, 789, false);
+        return new TokenizedRequest("id-é", new int[] {1, 5, 9},
+                new SamplingParams(64, 0.7, 40, 0.9, 99, Set.of(2), List.of("\n\n"), true), "ctc",
+                Map.of("category", "writing"), new TokenizedRequest.Arrival(123, 456, 789), false);
     }
 
     @Test
@@ -46,13 +49,14 @@ class StateSerializersTest {
         TokenizedRequest back = roundTrip(new TokenizedRequestSerializer(), r);
         assertEquals(r.id(), back.id());
         assertArrayEquals(r.promptIds(), back.promptIds());
-        assertEquals(r.samplingParams(), back.samplingParams());
+        assertEquals(r.params(), back.params());
+        assertEquals(r.arrival(), back.arrival());
         assertEquals(r.metadata(), back.metadata());
         assertEquals(r.deadlineMicros(), back.deadlineMicros());
         AdmittedRequest a = roundTrip(new AdmittedRequestSerializer(), new AdmittedRequest(r, 17, 42));
         assertEquals(17, a.admissionSeq());
         assertEquals(42, a.admittedMicros());
-        assertEquals("ctc", a.request().drafter());
+        assertEquals("ctc", a.request().method());
         assertTrue(roundTrip(new TokenizedRequestSerializer(), TokenizedRequest.cancellation("c", 5)).cancel());
     }
 

@@ -1,8 +1,0 @@
-package dev.specdec.engine.generate;
-
-/** A request that cannot be served as given (bad sampling values, prompt longer than the context, ...). */
-public class InvalidRequestException extends IllegalArgumentException {
-    public InvalidRequestException(String message) {
-        super(message);
-    }
-}
