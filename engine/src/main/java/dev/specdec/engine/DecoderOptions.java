@@ -7,15 +7,14 @@ import java.io.Serializable;
  * ({@code drafter.json}).
  *
  * @param drafterDir the drafter folder (default: the method's folder beside the model)
- * @param tree       draft tree: {@code paper}, {@code ranked:N} or {@code chain:N}
+ * @param tree       draft tree: {@code auto}, {@code auto:N}, {@code paper}, {@code ranked:N} or {@code chain:N}
  * @param width      candidates kept per draft depth
- * @param chainStop  CTC drafter: stop the draft chain when its probability falls below this
  */
-public record DecoderOptions(String drafterDir, String tree, Integer width, Double chainStop) implements Serializable {
-    public static final DecoderOptions DEFAULTS = new DecoderOptions(null, null, null, null);
+public record DecoderOptions(String drafterDir, String tree, Integer width) implements Serializable {
+    public static final DecoderOptions DEFAULTS = new DecoderOptions(null, null, null);
 
     /** These options without the drafter folder (for a method whose drafter lives elsewhere). */
     public DecoderOptions withoutDrafterDir() {
-        return new DecoderOptions(null, tree, width, chainStop);
+        return new DecoderOptions(null, tree, width);
     }
 }

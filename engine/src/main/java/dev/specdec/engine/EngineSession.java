@@ -7,6 +7,7 @@ import dev.specdec.engine.decode.SequenceState;
 import dev.specdec.engine.model.DraftModule;
 import dev.specdec.engine.model.KvCachePool;
 import dev.specdec.engine.model.LlamaModel;
+import dev.specdec.engine.model.ModelFingerprint;
 import dev.specdec.engine.model.MedusaHeads;
 import dev.specdec.engine.model.ModelFormatException;
 import dev.specdec.engine.request.DecodeRequest;
@@ -15,6 +16,7 @@ import dev.specdec.engine.speculative.CtcDrafter;
 import dev.specdec.engine.speculative.CtcTransform;
 import dev.specdec.engine.speculative.DrafterConfig;
 import dev.specdec.engine.speculative.MedusaDrafter;
+import dev.specdec.engine.speculative.NgramDrafter;
 import dev.specdec.engine.speculative.SpeculativeDecoder;
 import dev.specdec.engine.speculative.TreePolicy;
 import dev.specdec.engine.tokenizer.TextTokenizer;
@@ -32,6 +34,10 @@ import java.util.HashSet;
 public final class EngineSession implements AutoCloseable {
     /** Longest chain the CTC drafter drafts for a {@code chain:N} tree (beyond this, acceptance is negligible). */
     static final int MAX_CTC_CHAIN = 32;
+    /** Prompt lookup: n-grams of up to 3 tokens, proposals of up to 8 (vLLM's and llama.cpp's usual range). */
+    static final int NGRAM_MAX_N = 3;
+    static final int NGRAM_DEPTH = 8;
+    static final String NGRAM_TREE = "auto";
 
     private final Path modelDir;
     private final LlamaModel model;
@@ -40,6 +46,7 @@ public final class EngineSession implements AutoCloseable {
     private final int maxBatch;
     private final boolean ownsModel;
     private final ForwardMode forward;
+    private String fingerprint;
 
     private EngineSession(Path modelDir, LlamaModel model, TextTokenizer tokenizer, KvCachePool pool, int maxBatch,
                           boolean ownsModel, ForwardMode forward) {
@@ -67,6 +74,12 @@ public final class EngineSession implements AutoCloseable {
                 model.compile();
             }
             TextTokenizer tok = TextTokenizer.load(dir);
+            try {
+                tok.requireFits(model.config.vocabSize, dir);
+            } catch (RuntimeException e) {
+                tok.close();
+                throw e;
+            }
             return new EngineSession(dir, model, tok, model.newCachePool(maxBatch, 256), maxBatch, true, forward);
         } catch (IOException | RuntimeException e) {
             model.close();
@@ -103,6 +116,14 @@ public final class EngineSession implements AutoCloseable {
         return modelDir;
     }
 
+    /** The base model's {@link ModelFingerprint}, computed once per session. */
+    public synchronized String fingerprint() throws IOException {
+        if (fingerprint == null) {
+            fingerprint = ModelFingerprint.of(modelDir);
+        }
+        return fingerprint;
+    }
+
     public int maxBatch() {
         return maxBatch;
     }
@@ -122,8 +143,15 @@ public final class EngineSession implements AutoCloseable {
         if (!method.isSpeculative()) {
             return new PlainDecoder(model, pool);
         }
+        if (method == DecodingMethod.NGRAM) {
+            TreePolicy tree = DrafterConfig.parseTree(o.tree() != null ? o.tree() : NGRAM_TREE, NGRAM_DEPTH, 1,
+                    NGRAM_DEPTH);
+            return new SpeculativeDecoder(model, pool, new NgramDrafter(NGRAM_MAX_N, 1, NGRAM_DEPTH), tree,
+                    CtcTransform.Mode.NONE, 0, method);
+        }
         Path dir = method.drafterDir(modelDir, o.drafterDir() == null ? null : Path.of(o.drafterDir()));
         DrafterConfig c = DrafterConfig.load(dir);
+        c.requireBase(fingerprint(), dir, modelDir);
         int width = o.width() != null ? o.width() : c.width();
         String treeName = o.tree() != null ? o.tree() : c.tree();
         if (method == DecodingMethod.MEDUSA) {
@@ -139,12 +167,12 @@ public final class EngineSession implements AutoCloseable {
             throw new ModelFormatException(dir + " holds a " + c.type() + " drafter, not a CTC drafter");
         }
         TreePolicy tree = DrafterConfig.parseTree(treeName, c.depth(), width, MAX_CTC_CHAIN);
-        double stop = o.chainStop() != null ? o.chainStop() : c.chainStop();
         DraftModule module = DraftModule.load(dir.resolve("model.safetensors"), model);
         if (forward == ForwardMode.COMPILED) {
             module.compile();
         }
-        CtcDrafter drafter = new CtcDrafter(module, maxBatch, Math.max(c.depth(), tree.maxDepth()), width, stop);
+        // The chain drafts as deep as the tree reaches and no deeper: a depth list no tree node uses is wasted work.
+        CtcDrafter drafter = new CtcDrafter(module, maxBatch, tree.maxDepth(), width);
         CtcTransform.Mode mode = method == DecodingMethod.CTC ? CtcTransform.Mode.EXACT : CtcTransform.Mode.FAITHFUL;
         return new SpeculativeDecoder(model, pool, drafter, tree, mode, c.blank(), method);
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.specdec.engine.EngineSession;
 import dev.specdec.engine.ForwardMode;
+import dev.specdec.engine.speculative.CostModel;
 import dev.specdec.engine.TorchThreads;
 import dev.specdec.engine.model.LlamaModel;
 import picocli.CommandLine.Command;
@@ -149,6 +150,36 @@ public final class BenchEngineCommand implements Callable<Integer> {
                     s.nativeMs(), s.ms() - s.nativeMs());
         }
         verifyCurve(probe, p);
+        costModel(session, p);
+    }
+
+    /**
+     * The adaptive tree's verify cost table as the decoder measures it at warm-up (anchor batch sizes,
+     * interpolated between): what its per-step depth choice rests on.
+     */
+    private void costModel(EngineSession session, ObjectNode p) {
+        int maxBatch = Arrays.stream(batchSizes).max().orElse(1);
+        CostModel costs = new CostModel(session.model(), maxBatch);
+        costs.measureAnchors();
+        ObjectNode table = p.putObject("cost_model_verify_ms");
+        System.out.println("cost model (the adaptive tree's table): verify ms by batch and new tokens per sequence");
+        StringBuilder header = new StringBuilder("batch \\ T");
+        int[] ts = {1, 2, 3, 4, 6, 8, 12, 16};
+        for (int t : ts) {
+            header.append(String.format(Locale.ROOT, "%8d", t));
+        }
+        System.out.println(header);
+        for (int b : batchSizes) {
+            ObjectNode row = table.putObject(Integer.toString(b));
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%10d", b));
+            for (int t : ts) {
+                double ms = costs.verifyMs(b, t);
+                row.put(Integer.toString(t), ms);
+                line.append(String.format(Locale.ROOT, "%8.2f", ms));
+            }
+            System.out.println(line);
+        }
+        System.out.println("(draft costs are learnt from the drafter's own calls while decoding, as shares of a one-token forward)");
     }
 
     private void verifyCurve(StepProbe probe, ObjectNode p) {

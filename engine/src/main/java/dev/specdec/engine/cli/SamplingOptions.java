@@ -16,8 +16,9 @@ public final class SamplingOptions {
     @Option(names = "--max-new-tokens",
             description = "New tokens at most (default 128 for generate and bench, 64 for the job commands).")
     Integer maxNewTokens;
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
-    double temperature;
+    @Option(names = "--temperature", defaultValue = "0", split = ",",
+            description = "0 = greedy (default); bench takes a list (e.g. 0,0.8) and measures each.")
+    double[] temperature;
     @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (0 = off).")
     int topK;
     @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling threshold (1 = off).")
@@ -36,6 +37,19 @@ public final class SamplingOptions {
      * is not given; checked as a request would be, so a bad option fails at once, not per request.
      */
     public SamplingParams toParams(int defaultMaxNewTokens) {
+        if (temperature.length != 1) {
+            throw new CliException("--temperature takes one value here, got " + temperature.length);
+        }
+        return toParams(defaultMaxNewTokens, temperature[0]);
+    }
+
+    /** Every temperature given (bench measures each). */
+    public double[] temperatures() {
+        return temperature.clone();
+    }
+
+    /** As {@link #toParams(int)} at the given temperature. */
+    public SamplingParams toParams(int defaultMaxNewTokens, double temperature) {
         Set<Integer> ids = new HashSet<>();
         if (stopTokenIds != null) {
             for (int i : stopTokenIds) {

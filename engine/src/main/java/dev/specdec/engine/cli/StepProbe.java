@@ -51,12 +51,7 @@ final class StepProbe {
     }
 
     private int[] tokens(int n, int seed) {
-        int vocab = model.config.vocabSize;
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = 3 + Math.floorMod(seed * 7919 + i * 104729, vocab - 3);
-        }
-        return t;
+        return model.config.probeTokens(n, seed);
     }
 
     /** So that JIT compilation, allocator state and kernel set-up do not count. */
@@ -175,7 +170,7 @@ final class StepProbe {
     private Breakdown draftChain(Path dir, int depth) {
         try {
             DraftModule module = DraftModule.load(dir.resolve("model.safetensors"), model);
-            try (CtcDrafter drafter = new CtcDrafter(module, 1, depth, 10, 0);
+            try (CtcDrafter drafter = new CtcDrafter(module, 1, depth, 10);
                  NDManager m = model.manager().newSubManager()) {
                 if (session.forward() == ForwardMode.COMPILED) {
                     module.compile();
@@ -193,10 +188,10 @@ final class StepProbe {
         s.restoreGenerated(new int[] {42});
         NDArray hidden = m.randomNormal(0, 1, new Shape(1, CACHE, model.config.hiddenSize), ai.djl.ndarray.types.DataType.FLOAT32);
         NDArray one = m.randomNormal(0, 1, new Shape(1, 1, model.config.hiddenSize), ai.djl.ndarray.types.DataType.FLOAT32);
-        drafter.prefill(List.of(s), hidden);
+        drafter.prefill(List.of(s), hidden, null);
         try {
             return time("draft chain, " + depth + " depth" + (depth > 1 ? "s" : ""),
-                    () -> drafter.advance(List.of(s), one, new int[][] {{42}}));
+                    () -> drafter.advance(List.of(s), one, new int[][] {{42}}, null));
         } finally {
             SequenceState.releaseAll(List.of(s));
         }

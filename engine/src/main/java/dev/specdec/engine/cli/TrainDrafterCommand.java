@@ -3,6 +3,7 @@ package dev.specdec.engine.cli;
 import dev.specdec.engine.train.DraftObjective;
 import dev.specdec.engine.train.DrafterTrainer;
 import dev.specdec.engine.train.ProgressLine;
+import dev.specdec.engine.speculative.DrafterConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,7 +41,8 @@ public final class TrainDrafterCommand implements Callable<Integer> {
     @Option(names = "--heads", defaultValue = "4", description = "Medusa heads.") int heads;
     @Option(names = "--depth", defaultValue = "4", description = "Draft depth lists at decode time.") int depth;
     @Option(names = "--width", defaultValue = "10", description = "Candidates per depth at decode time.") int width;
-    @Option(names = "--tree", defaultValue = "ranked:16", description = "Default decode tree written to drafter.json.") String tree;
+    @Option(names = "--tree", description = "Default decode tree written to drafter.json (default: auto for ctc, ranked:6 for medusa).")
+    String tree;
     @Option(names = "--feature-tokens", defaultValue = "1000000", description = "Base-model tokens to collect features for.") int featureTokens;
     @Option(names = "--self-distill", defaultValue = "0",
             description = "Extra training windows continued greedily by the base model itself.") int selfDistill;
@@ -63,7 +65,11 @@ public final class TrainDrafterCommand implements Callable<Integer> {
         };
         o.corpus = corpus != null ? corpus : Defaults.resolve("data/kjv/train.txt");
         if (!Files.isRegularFile(o.corpus)) {
-            throw new CliException("corpus " + o.corpus + " not found (scripts/kjv-corpus.sh builds the bundled one)");
+            throw new CliException("corpus " + o.corpus + " not found: pass --corpus FILE (plain text, blank lines"
+                    + " between documents; scripts/kjv-corpus.sh builds the bundled one)");
+        }
+        if (heldout != null && !Files.isRegularFile(heldout)) {
+            throw new CliException("held-out text " + heldout + " not found: pass an existing --heldout FILE or leave it out");
         }
         Path defHeld = Defaults.resolve("data/kjv/heldout.txt");
         o.heldout = heldout != null ? heldout : (corpus == null && Files.isRegularFile(defHeld) ? defHeld : null);
@@ -86,7 +92,7 @@ public final class TrainDrafterCommand implements Callable<Integer> {
         o.heads = heads;
         o.depth = depth;
         o.width = width;
-        o.tree = tree;
+        o.tree = tree != null ? tree : DrafterConfig.defaultTree(type);
         o.featureTokens = featureTokens;
         o.selfDistillWindows = selfDistill;
         o.logEvery = logEvery;
@@ -94,7 +100,9 @@ public final class TrainDrafterCommand implements Callable<Integer> {
         o.checkpointEvery = checkpointEvery;
         o.seed = seed;
         DrafterTrainer.Result r = new DrafterTrainer(o).run();
-        System.out.printf(Locale.ROOT, "done in %s: held-out top-1 %.4f%n", ProgressLine.hms(r.seconds()), r.heldoutTop1());
+        System.out.printf(Locale.ROOT, "done in %s: %s%n", ProgressLine.hms(r.seconds()), Double.isNaN(r.heldoutTop1())
+                ? "no held-out set (pass --heldout FILE to measure the drafter's top-1 accuracy)"
+                : String.format(Locale.ROOT, "held-out top-1 %.4f", r.heldoutTop1()));
         return 0;
     }
 }

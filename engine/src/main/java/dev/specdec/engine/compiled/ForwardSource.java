@@ -28,6 +28,8 @@ public final class ForwardSource {
         }
     }
 
+    /** Bins of the draft chain's acceptance table ({@code acceptance}: calibrated acceptance by top-1 probability). */
+    public static final int BINS = 20;
     /** Index of the rotate-half matrix [headDim, headDim] in both weight lists. */
     public static final int ROTATE_HALF = 0;
     /** Base model: embedding [V, H], LM head [V, H], final norm gain [H], then the layers. */
@@ -78,18 +80,20 @@ public final class ForwardSource {
      * The CTC drafter's chain: the draft layer over each sequence's new pairs ({@code hidden [B,T,H]},
      * the next tokens {@code ids [B,T]}), then {@code depth} chain steps along the top-1 token, each
      * written to the draft cache at row {@code lens + d} (scratch rows the caller drops afterwards).
-     * Stops early once every sequence's chain log-probability is below {@code stop}. Returns the
+     * When {@code adaptive}, stops as soon as one more depth would not raise the expected tokens per
+     * millisecond of the step (the rule of {@code DraftBudget#worthDeeper}; a drafted token's
+     * acceptance is {@code acceptance[bin of its top-1 probability] * factor[sequence]}). Returns the
      * top-{@code width} ids and log-probabilities per depth, [B, depth', width].
      */
     public static String draftChain(Shape s) {
         int h = s.hidden();
-        int d = s.headDim();
-        int kvh = s.kvHeads();
         int g = s.heads() / s.kvHeads();
         String methods = "  def forward(self: __torch__.DraftChain, w: List[Tensor], kv: Tensor, hidden: Tensor, ids: Tensor,\n"
                 + "      cos: Tensor, sin: Tensor, mask: Tensor, masked: bool, wslot: Tensor, wrow: Tensor, first: int,\n"
                 + "      gather: Tensor, gathered: bool, key_len: int, last_rows: Tensor, slots: Tensor, lens: Tensor,\n"
-                + "      last_pos: Tensor, inv_freq: Tensor, scaling: float, depth: int, width: int, stop: float)"
+                + "      last_pos: Tensor, inv_freq: Tensor, scaling: float, depth: int, width: int, adaptive: bool,\n"
+                + "      acceptance: Tensor, factor: Tensor, step_ms: List[float], sampled: bool, seeds: Tensor,\n"
+                + "      inv_temp: Tensor)"
                 + " -> Tuple[Tensor, Tensor]:\n"
                 + "    B = ids.size(0)\n"
                 + "    T = ids.size(1)\n"
@@ -100,39 +104,115 @@ public final class ForwardSource {
                 + "    f = torch.index_select(torch.reshape(x, [B * T, " + h + "]), 0, last_rows)\n"
                 + "    top_ids: List[Tensor] = []\n"
                 + "    top_lps: List[Tensor] = []\n"
-                + "    chain = torch.zeros([B], dtype=6, device=f.device)\n"
+
+                + "    expected = float(B)\n"
+                + "    reach = torch.ones([B], dtype=6, device=f.device)\n"
                 + "    longest = int(torch.max(lens))\n"
+                // Rotary tables and key offsets of every chain step at once: each step only narrows them.
+                + "    chain = max(depth - 1, 1)\n"
+                + "    offsets = torch.add(torch.arange(chain, device=f.device), 1)\n"
+                + "    angles = torch.mul(torch.unsqueeze(torch.add(torch.unsqueeze(last_pos, 1), offsets).to(6), 2),"
+                + " inv_freq)\n"
+                + "    emb = torch.cat([angles, angles], -1)\n"
+                + "    chain_cos, chain_sin = self.rotary(torch.unsqueeze(torch.mul(torch.cos(emb), scaling), 2),"
+                + " torch.unsqueeze(torch.mul(torch.sin(emb), scaling), 2), B, chain)\n"
+                + "    key_offsets = torch.sub(torch.unsqueeze(torch.arange(longest + chain, device=f.device), 0),"
+                + " torch.unsqueeze(lens, 1))\n"
                 + "    for step in range(depth):\n"
-                + "      lp = torch.log_softmax(torch.linear(f, w[" + DRAFT_LM_HEAD + "]), -1)\n"
-                + "      values, indices = torch.topk(lp, width, -1)\n"
+                + "      logits = torch.linear(f, w[" + DRAFT_LM_HEAD + "])\n"
+                + "      if sampled:\n"
+                + "        # the token of depth step + 1 sits at base position last_pos + 2 + step (pair t predicts x_{t+2})\n"
+                + "        values, indices = self.coupled(logits, seeds, inv_temp, torch.add(last_pos, 2 + step), width)\n"
+                + "      else:\n"
+                + "        values, indices = torch.topk(torch.log_softmax(logits, -1), width, -1)\n"
                 + "      top_ids.append(indices)\n"
                 + "      top_lps.append(values)\n"
-                + "      chain = chain + torch.select(values, 1, 0)\n"
+
                 + "      if step == depth - 1:\n"
                 + "        break\n"
-                + "      if bool(torch.all(torch.lt(chain, stop))):\n"
-                + "        break\n"
+                + "      if adaptive:\n"
+                + "        top1 = torch.exp(torch.select(values, 1, 0))\n"
+                + "        bins = torch.clamp(torch.mul(top1, " + BINS + ").to(4), 0, " + (BINS - 1) + ")\n"
+                + "        accept = torch.clamp(torch.mul(torch.index_select(acceptance, 0, bins), factor), 0.0, 0.99)\n"
+                + "        reach = torch.mul(reach, accept)\n"
+                + "        reached = float(torch.sum(reach))\n"
+                + "        expected = expected + reached\n"
+                + "        gain = float(torch.sum(torch.mul(reach, accept)))\n"
+                // DraftBudget.worthDeeper: go on if any deeper step, at this depth's acceptance, beats this one.
+                + "        k = step + 1\n"
+                + "        a = gain / reached if reached > 0.0 else 0.0\n"
+                + "        here = expected / step_ms[k]\n"
+                + "        e = expected\n"
+                + "        r = reached\n"
+                + "        deeper = False\n"
+                + "        for j in range(k + 1, len(step_ms)):\n"
+                + "          r = r * a\n"
+                + "          e = e + r\n"
+                + "          if e / step_ms[j] > here:\n"
+                + "            deeper = True\n"
+                + "            break\n"
+                + "        if not deeper:\n"
+                + "          break\n"
                 + "      token = torch.narrow(indices, 1, 0, 1)\n"
-                + "      angles = torch.mul(torch.unsqueeze(torch.add(last_pos, 1 + step).to(6), 1), torch.unsqueeze(inv_freq, 0))\n"
-                + "      emb = torch.cat([angles, angles], -1)\n"
-                + "      ccos = torch.reshape(torch.mul(torch.cos(emb), scaling), [B, 1, 1, " + d + "])\n"
-                + "      csin = torch.reshape(torch.mul(torch.sin(emb), scaling), [B, 1, 1, " + d + "])\n"
-                + "      ccosf, csinf = self.rotary(ccos, csin, B, 1)\n"
+                + "      ccosf = torch.narrow(chain_cos, 1, step, 1)\n"
+                + "      csinf = torch.narrow(chain_sin, 1, step, 1)\n"
                 + "      row = torch.add(lens, step)\n"
                 + "      klen = longest + step + 1\n"
-                + "      keys = torch.arange(klen, device=f.device)\n"
-                + "      visible = torch.le(torch.unsqueeze(keys, 0), torch.unsqueeze(row, 1))\n"
-                + "      cmask = torch.where(visible, 0.0, float(\"-inf\"))\n"
+                + "      cmask = torch.where(torch.le(torch.narrow(key_offsets, 1, 0, klen), step), 0.0, float(\"-inf\"))\n"
                 + "      cmask = torch.reshape(cmask, [B, 1, 1, klen]).expand([B, 1, " + g + ", klen])\n"
                 + "      x = self.fc(w, torch.embedding(w[" + DRAFT_EMBED + "], token), torch.unsqueeze(f, 1))\n"
                 + "      x = self.layer(x, w, " + DRAFT_LAYER + ", kv[0], ccosf, csinf, cmask, True, slots, row, first, gather,"
                 + " gathered, klen, B, 1)\n"
                 + "      f = torch.select(x, 1, 0)\n"
                 + "    return (torch.stack(top_ids, 1), torch.stack(top_lps, 1))\n"
+                + coupled()
                 + "  def fc(self: __torch__.DraftChain, w: List[Tensor], e: Tensor, h: Tensor) -> Tensor:\n"
                 + "    return torch.linear(torch.cat([e, h], 2), w[" + DRAFT_FC + "], w[" + DRAFT_FC_BIAS + "])\n";
         return methods + (rotary(s) + rms(s) + layer(s)).replace("__torch__.Llama", "__torch__.DraftChain");
     }
+
+    /**
+     * Draft candidates coupled with the base model's sampling: a sampled sequence's candidates are
+     * the top tokens of {@code logits / T + g}, where {@code g} is the very Gumbel noise the
+     * verification draws the token at that position with ({@code TokenSampler}: SplitMix64 of (seed,
+     * position, token id)). When draft and base agree, the draft's top candidate is the base's sample,
+     * so sampled drafts are accepted about as often as the drafter is right, not only when the draw
+     * happens to hit the drafter's most likely token. Greedy sequences ({@code inv_temp} 0) keep their
+     * plain top tokens. Returns the candidates' tempered log-probabilities and ids.
+     */
+    private static String coupled() {
+        return "  def coupled(self: __torch__.DraftChain, logits: Tensor, seeds: Tensor, inv_temp: Tensor, pos: Tensor,"
+                + " width: int) -> Tuple[Tensor, Tensor]:\n"
+                + "    t = torch.unsqueeze(inv_temp, 1)\n"
+                + "    warm = torch.gt(t, 0.0)\n"
+                + "    scaled = torch.where(warm, torch.mul(logits, t), logits)\n"
+                + "    lp = torch.log_softmax(scaled, -1)\n"
+                + "    noise = self.gumbel(seeds, pos, logits.size(1)).to(6)\n"
+                + "    keys = torch.where(warm, torch.add(scaled, noise), scaled)\n"
+                + "    top, indices = torch.topk(keys, width, -1)\n"
+                + "    return (torch.gather(lp, 1, indices), indices)\n"
+                + "  def gumbel(self: __torch__.DraftChain, seeds: Tensor, pos: Tensor, vocab: int) -> Tensor:\n"
+                + "    z = self.mix(torch.add(seeds, torch.mul(torch.add(pos, 1), " + GOLDEN + ")))\n"
+                + "    ids = torch.add(torch.arange(vocab, device=seeds.device), 1)\n"
+                + "    z = self.mix(torch.bitwise_xor(torch.unsqueeze(z, 1), torch.unsqueeze(torch.mul(ids, " + TOKEN_MIX + "), 0)))\n"
+                + "    z = self.mix(torch.bitwise_xor(z, " + FINAL_MIX + "))\n"
+                + "    u = torch.mul(torch.add(torch.bitwise_and(torch.bitwise_right_shift(z, 11), " + ((1L << 53) - 1)
+                + ").to(7), 0.5), " + Math.scalb(1.0, -53) + ")\n"
+                + "    return torch.neg(torch.log(torch.neg(torch.log(u))))\n"
+                + "  def mix(self: __torch__.DraftChain, z0: Tensor) -> Tensor:\n"
+                + "    z = torch.mul(torch.bitwise_xor(z0, torch.bitwise_and(torch.bitwise_right_shift(z0, 30), "
+                + ((1L << 34) - 1) + ")), " + MIX1 + ")\n"
+                + "    z = torch.mul(torch.bitwise_xor(z, torch.bitwise_and(torch.bitwise_right_shift(z, 27), "
+                + ((1L << 37) - 1) + ")), " + MIX2 + ")\n"
+                + "    return torch.bitwise_xor(z, torch.bitwise_and(torch.bitwise_right_shift(z, 31), " + ((1L << 33) - 1) + "))\n";
+    }
+
+    /** SplitMix64's constants as signed 64-bit integers ({@code TokenSampler} uses the same). */
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    private static final long TOKEN_MIX = 0xD1B54A32D192ED03L;
+    private static final long FINAL_MIX = 0x8CB92BA72F3D8DD7L;
+    private static final long MIX1 = 0xBF58476D1CE4E5B9L;
+    private static final long MIX2 = 0x94D049BB133111EBL;
 
     /**
      * RMS normalisation without gain, as the eager forward does it: {@code layer_norm} of

@@ -8,6 +8,8 @@ public final class DecodeStats {
     public int acceptedDraftTokens;
     /** Tokens emitted by decoding steps (accepted + bonus), i.e. generated minus the prefill token. */
     public int stepTokens;
+    /** Drafted tokens the drafter's raw probabilities expected to be accepted (the adaptive tree's calibration). */
+    public double expectedDraftTokens;
     public long draftNanos;
     public long verifyNanos;
     public long prefillNanos;
@@ -21,6 +23,7 @@ public final class DecodeStats {
         steps += o.steps;
         acceptedDraftTokens += o.acceptedDraftTokens;
         stepTokens += o.stepTokens;
+        expectedDraftTokens += o.expectedDraftTokens;
         draftNanos += o.draftNanos;
         verifyNanos += o.verifyNanos;
         prefillNanos += o.prefillNanos;
@@ -38,6 +41,7 @@ public final class DecodeStats {
         d.steps -= earlier.steps;
         d.acceptedDraftTokens -= earlier.acceptedDraftTokens;
         d.stepTokens -= earlier.stepTokens;
+        d.expectedDraftTokens -= earlier.expectedDraftTokens;
         d.draftNanos -= earlier.draftNanos;
         d.verifyNanos -= earlier.verifyNanos;
         d.prefillNanos -= earlier.prefillNanos;

@@ -45,6 +45,20 @@ public interface Decoder extends AutoCloseable {
      */
     int maxRowsPerStep();
 
+    /**
+     * Measures now what the decoder's policy needs to know about this machine (the adaptive tree's
+     * verify costs at every batch size up to the largest), so that no decoding step pays for it.
+     */
+    default void calibrate() {
+    }
+
+    /**
+     * Forgets what the decoder learnt from the requests it decoded (how often drafts are accepted),
+     * keeping what it measured of the machine. After a warm-up: synthetic requests must not teach it.
+     */
+    default void forgetRequests() {
+    }
+
     /** Frees the sequences' caches (after they finished or were cancelled). */
     default void release(List<SequenceState> seqs) {
         SequenceState.releaseAll(seqs);

@@ -121,6 +121,22 @@ public final class CheckpointReader implements AutoCloseable {
         return f.tensors().get(name).shape();
     }
 
+    /** {@code count} values of a tensor, from element {@code from} of its flattened data, as float32. */
+    public float[] sample(String name, long from, long count) {
+        SafetensorsFile f = byName.get(name);
+        if (f == null) {
+            throw new ModelFormatException("tensor " + name + " is missing from the checkpoint");
+        }
+        try {
+            ByteBuffer data = f.readFloat32(f.tensors().get(name), from, count);
+            float[] out = new float[(int) count];
+            data.order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get(out);
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading tensor " + name + " from " + f.path(), e);
+        }
+    }
+
     /** Reads a tensor as float32 and checks that its shape is {@code expected}. */
     public NDArray read(NDManager manager, String name, long... expected) {
         SafetensorsFile f = byName.get(name);

@@ -66,6 +66,11 @@ final class CompiledCall implements AutoCloseable {
         return keep(IValue.from(v));
     }
 
+    /** A {@code List[float]} argument. */
+    IValue doubles(double[] v) {
+        return keep(IValue.listFrom(v));
+    }
+
     IValue flag(boolean v) {
         return keep(IValue.from(v));
     }

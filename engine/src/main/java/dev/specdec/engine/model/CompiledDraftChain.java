@@ -55,7 +55,7 @@ final class CompiledDraftChain implements AutoCloseable {
      * out of the caches' lengths.
      */
     DraftModule.Proposals run(NDManager out, NDArray hidden, List<SequenceInput> inputs, KvCachePool pool, int depth,
-                              int width, double stopLogProb) {
+                              int width, DraftModule.ChainStop stop, DraftModule.Sampling sampling) {
         BatchLayout l = new BatchLayout(inputs, config.rope, config.numHeads, config.numKvHeads, config.headDim, 0,
                 pool, vocab);
         long[] lens = new long[l.batch];
@@ -83,7 +83,13 @@ final class CompiledDraftChain implements AutoCloseable {
                     call.scalar((long) Math.max(0, l.firstSlot)), slots, call.flag(l.firstSlot < 0),
                     call.scalar((long) l.keyLength), call.longs(l.lastRows()), slots, call.longs(lens),
                     call.longs(lastPos), call.tensor(invFreq), call.scalar((double) config.rope.attentionScaling()),
-                    call.scalar((long) depth), call.scalar((long) width), call.scalar(stopLogProb));
+                    call.scalar((long) depth), call.scalar((long) width), call.flag(stop != null),
+                    call.floats(toFloats(stop == null ? null : stop.acceptance(), ForwardSource.BINS),
+                            new Shape(ForwardSource.BINS)),
+                    call.floats(toFloats(stop == null ? null : stop.requestFactor(), l.batch), new Shape(l.batch)),
+                    call.doubles(stop == null ? new double[] {1} : stop.stepMs()), call.flag(sampling != null),
+                    call.longs(sampling == null ? new long[l.batch] : sampling.seeds()),
+                    call.floats(sampling == null ? new float[l.batch] : sampling.inverseTemperature(), new Shape(l.batch)));
             NDArray topIds = call.result(parts[0]);
             NDArray topLps = call.result(parts[1]);
             try {
@@ -95,6 +101,14 @@ final class CompiledDraftChain implements AutoCloseable {
                 topLps.close();
             }
         }
+    }
+
+    private static float[] toFloats(double[] a, int n) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = a == null ? 1f : (float) a[i];
+        }
+        return f;
     }
 
     @Override

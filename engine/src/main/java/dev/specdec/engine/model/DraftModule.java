@@ -34,6 +34,21 @@ public final class DraftModule implements AutoCloseable {
     private CompiledDraftChain compiled;
 
     /**
+     * When a compiled chain stops: {@code stepMs[k]} is a step's cost when it verifies k drafted
+     * tokens; a drafted token of top-1 probability p is accepted with chance
+     * {@code acceptance[(int) (p * acceptance.length)] * requestFactor[i]}.
+     */
+    public record ChainStop(double[] stepMs, double[] acceptance, double[] requestFactor) {
+    }
+
+    /**
+     * The sampling of the sequences a chain drafts for: each sequence's seed and 1 / temperature (0 for
+     * greedy), so that sampled drafts use the verification's own noise (see {@code ForwardSource#draftChain}).
+     */
+    public record Sampling(long[] seeds, float[] inverseTemperature) {
+    }
+
+    /**
      * A draft chain's proposals per sequence: for each depth, the top-k token ids and their draft
      * log-probabilities, best first.
      */
@@ -152,13 +167,15 @@ public final class DraftModule implements AutoCloseable {
 
     /**
      * The compiled draft chain ({@link #compile} first): the draft layer over the new pairs
-     * ({@code hidden [B, T, H]}, {@code inputs}, appended to the draft caches), then {@code depth} draft
-     * steps along the top-1 chain, stopping once every sequence's chain log-probability is below
-     * {@code stopLogProb}. Chain rows stay out of the caches.
+     * ({@code hidden [B, T, H]}, {@code inputs}, appended to the draft caches), then up to {@code depth}
+     * draft steps along the top-1 chain. With a {@link ChainStop} it stops where one more depth no
+     * longer pays; without, it drafts every depth. With {@link Sampling} (null: all greedy), sampled
+     * sequences draft with the verification's own noise. Chain rows stay out of the caches.
      */
-    public Proposals chain(NDArray hidden, List<SequenceInput> inputs, int depth, int width, double stopLogProb) {
+    public Proposals chain(NDArray hidden, List<SequenceInput> inputs, int depth, int width, ChainStop stop,
+                           Sampling sampling) {
         try (NDManager out = manager.newSubManager()) {
-            return compiled.run(out, hidden, inputs, inputs.get(0).cache().pool(), depth, width, stopLogProb);
+            return compiled.run(out, hidden, inputs, inputs.get(0).cache().pool(), depth, width, stop, sampling);
         }
     }
 

@@ -140,6 +140,15 @@ public final class ModelConfig {
         return new ModelConfig(config, generationConfig);
     }
 
+    /** {@code n} token ids spread over the vocabulary (avoiding the first three), for timing probes; {@code seed} varies them. */
+    public int[] probeTokens(int n, int seed) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = 3 + Math.floorMod(seed * 7919 + i * 104729, vocabSize - 3);
+        }
+        return t;
+    }
+
     public int qDim() {
         return numHeads * headDim;
     }

@@ -13,23 +13,27 @@ import java.util.Locale;
  */
 public enum DecodingMethod {
     /** Plain autoregressive decoding, one base-model call per token. */
-    NONE("none", null),
+    NONE("none", null, false),
     /** The CTC drafter with the exact CTC transform (output equals plain decoding). */
-    CTC("ctc", "drafter-ctc"),
+    CTC("ctc", "drafter-ctc", true),
     /** The CTC drafter with the paper's transform (positions not renumbered). */
-    CTC_FAITHFUL("ctc-faithful", "drafter-ctc"),
+    CTC_FAITHFUL("ctc-faithful", "drafter-ctc", true),
     /** Medusa heads, the paper's baseline. */
-    MEDUSA("medusa", "drafter-medusa");
+    MEDUSA("medusa", "drafter-medusa", true),
+    /** Prompt lookup: n-grams of the context propose their earlier continuations; no drafter to train. */
+    NGRAM("ngram", null, true);
 
     /** The name that asks for the CTC drafter when the model has one and for plain decoding otherwise. */
     public static final String AUTO = "auto";
 
     private final String wireName;
     private final String folder;
+    private final boolean speculative;
 
-    DecodingMethod(String wireName, String folder) {
+    DecodingMethod(String wireName, String folder, boolean speculative) {
         this.wireName = wireName;
         this.folder = folder;
+        this.speculative = speculative;
     }
 
     /** The name commands, records and drafter files use ({@code ctc-faithful}, ...). */
@@ -37,17 +41,25 @@ public enum DecodingMethod {
         return wireName;
     }
 
-    /** The drafter's folder beside the model ({@code drafter-ctc}), or null for plain decoding. */
+    /** The trained drafter's folder beside the model ({@code drafter-ctc}), or null when there is none to load. */
     public String drafterFolder() {
         return folder;
     }
 
     public boolean isSpeculative() {
+        return speculative;
+    }
+
+    /** Whether this method loads a trained drafter from a folder. */
+    public boolean hasDrafterFolder() {
         return folder != null;
     }
 
     /** The drafter folder this method reads: {@code override} when given, else the one beside the model. */
     public Path drafterDir(Path modelDir, Path override) {
+        if (folder == null) {
+            throw new IllegalStateException(wireName + " has no drafter folder");
+        }
         return override != null ? override : modelDir.resolve(folder);
     }
 

@@ -77,8 +77,12 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** A scheduler that decodes every request with one given decoder (the caller keeps both). */
     public static BatchScheduler over(EngineSession session, Decoder decoder) {
-        return new BatchScheduler(session, false, ServeOptions.forBatch(session.maxBatch(), decoder.method()),
-                new Decoders(decoder));
+        return over(session, decoder, session.maxBatch());
+    }
+
+    /** As {@link #over(EngineSession, Decoder)}, with at most {@code maxBatch} requests per step. */
+    public static BatchScheduler over(EngineSession session, Decoder decoder, int maxBatch) {
+        return new BatchScheduler(session, false, ServeOptions.forBatch(maxBatch, decoder.method()), new Decoders(decoder));
     }
 
     private static BatchScheduler start(EngineSession session, boolean owns, ServeOptions options) throws IOException {
@@ -278,7 +282,9 @@ public final class BatchScheduler implements AutoCloseable {
      * prompts of varied length) with the default method and discards them. A fresh engine's first
      * calls run several times slower than later ones (the JIT, the allocator's first pages, kernel
      * set-up per shape); a server pays that here, before its first request, instead of during it.
-     * Runs only on an idle scheduler; if it fails, it leaves nothing behind.
+     * Runs only on an idle scheduler; if it fails, it leaves nothing behind. The decoders then measure
+     * the machine ({@link Decoder#calibrate}), keep that, and forget what the synthetic requests'
+     * acceptance would teach them.
      *
      * @return the time it took in milliseconds (0 when off)
      */
@@ -305,8 +311,10 @@ public final class BatchScheduler implements AutoCloseable {
             while (hasWork()) {
                 step();
             }
+            decoders.calibrate();
         } finally {
             abandonAll();
+            decoders.forgetRequests();
         }
         return (System.nanoTime() - t0) / 1e6;
     }

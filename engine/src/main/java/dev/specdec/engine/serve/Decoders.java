@@ -70,6 +70,16 @@ final class Decoders implements AutoCloseable {
         return get(m);
     }
 
+    /** Every loaded decoder measures the machine now ({@link Decoder#calibrate}). */
+    void calibrate() {
+        loaded.values().forEach(Decoder::calibrate);
+    }
+
+    /** Every loaded decoder forgets its requests ({@link Decoder#forgetRequests}). */
+    void forgetRequests() {
+        loaded.values().forEach(Decoder::forgetRequests);
+    }
+
     String error(DecodingMethod m) {
         return errors.get(m);
     }

@@ -24,7 +24,12 @@ public final class Generator {
 
     /** All requests with one decoder, at the session's batch size; results in request order. */
     public static List<Completion> run(EngineSession session, Decoder decoder, List<DecodeRequest> requests) {
-        try (BatchScheduler scheduler = BatchScheduler.over(session, decoder)) {
+        return run(session, decoder, session.maxBatch(), requests);
+    }
+
+    /** All requests with one decoder, at most {@code maxBatch} at a time; results in request order. */
+    public static List<Completion> run(EngineSession session, Decoder decoder, int maxBatch, List<DecodeRequest> requests) {
+        try (BatchScheduler scheduler = BatchScheduler.over(session, decoder, maxBatch)) {
             return run(scheduler, decoder.method(), requests, c -> { });
         }
     }

@@ -50,7 +50,7 @@ public record ServeOptions(int maxBatch, int warmUpTokens, int intraOpThreads, b
      * methods that share its drafter (ctc and ctc-faithful); others read their own folder beside the model.
      */
     public DecoderOptions decoderOptions(DecodingMethod m) {
-        boolean sameDrafter = m == defaultMethod || (m.isSpeculative()
+        boolean sameDrafter = m == defaultMethod || (m.hasDrafterFolder()
                 && m.drafterFolder().equals(defaultMethod.drafterFolder()));
         return sameDrafter ? decoder : decoder.withoutDrafterDir();
     }

@@ -1,5 +1,9 @@
 package dev.specdec.engine.speculative;
 
+import dev.specdec.engine.decode.SequenceState;
+import dev.specdec.engine.decode.TokenSampler;
+import dev.specdec.engine.model.ForwardOutput;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -23,6 +27,27 @@ public final class Acceptance {
     }
 
     private Acceptance() {
+    }
+
+    /**
+     * The accepted path of sequence {@code b}'s tree in a verify pass: greedy from the pass's argmax
+     * ({@code [B * T]}), sampled from its logits at each visited slot, each draw keyed by the slot's
+     * absolute position as plain decoding keys it.
+     */
+    public static Result of(SequenceState s, VerifyTree tree, ForwardOutput out, long[] argmax, int b) {
+        if (s.params().isGreedy()) {
+            int[] next = new int[tree.size()];
+            for (int j = 0; j < next.length; j++) {
+                next[j] = (int) argmax[b * out.steps + j];
+            }
+            return greedy(tree, next);
+        }
+        int vocab = (int) out.logits.getShape().get(2);
+        int rootPosition = s.lastPosition();
+        return sampled(tree, slot -> {
+            float[] row = out.logits.get(b, slot).toFloatArray();
+            return TokenSampler.sample(row, 0, vocab, s.params(), rootPosition + tree.retainedDepth(slot) + 1);
+        });
     }
 
     /** Greedy acceptance; {@code argmax[slot]} is the base model's top token after each slot. */

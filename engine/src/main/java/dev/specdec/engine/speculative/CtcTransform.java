@@ -17,7 +17,8 @@ import java.util.Map;
  * blank slots stay in the forward pass (seen by their descendants) but can never be accepted, and
  * positions are not renumbered. Reproduces the paper; its output can differ from plain decoding.</li>
  * </ul>
- * The first drafted token is never compared with the root: the root is not a CTC frame.
+ * The first drafted token is never compared with the root: the root is not a CTC frame. Literal
+ * nodes (a grafted n-gram continuation) are never merged or dropped.
  */
 public final class CtcTransform {
 
@@ -33,7 +34,7 @@ public final class CtcTransform {
         boolean[] isBlank = new boolean[n];
         for (int i = 1; i < n; i++) {
             int p = tree.parent(i);
-            if (mode != Mode.NONE) {
+            if (mode != Mode.NONE && !tree.isLiteral(i)) {
                 merged[i] = p > 0 && tree.token(i) == tree.token(p);
                 isBlank[i] = tree.token(i) == blank;
             }

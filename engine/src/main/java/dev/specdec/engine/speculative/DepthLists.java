@@ -7,6 +7,8 @@ package dev.specdec.engine.speculative;
  * Medusa), so every tree node at depth d draws from the same list.
  */
 public record DepthLists(int[][] tokens, float[][] logProbs) {
+    /** No proposals: the step verifies only its root (a plain step). */
+    public static final DepthLists EMPTY = new DepthLists(new int[0][], new float[0][]);
 
     public DepthLists {
         if (tokens.length != logProbs.length) {

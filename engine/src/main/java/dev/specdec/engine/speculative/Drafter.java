@@ -21,16 +21,30 @@ public interface Drafter extends AutoCloseable {
     /**
      * After the base model's prefill (or a restore): {@code promptHidden [B, Tmax, H]} holds the hidden
      * states of every cached position of each sequence (its context minus the last token), and each
-     * sequence has at least one generated token. Attaches each sequence's draft state.
+     * sequence has at least one generated token. Attaches each sequence's draft state. A drafter that
+     * drafts depth by depth stops where {@code budget} says one more depth does not pay (null: its full
+     * depth); the others ignore it.
      */
-    void prefill(List<SequenceState> seqs, NDArray promptHidden);
+    void prefill(List<SequenceState> seqs, NDArray promptHidden, DraftBudget budget);
 
     /**
      * After a verification step: {@code pathHidden [B, Jmax, H]} holds the hidden states of each
      * sequence's root and accepted slots (J_b rows), {@code nextTokens[b]} the token after each of them
      * (the accepted tokens, then the bonus token).
      */
-    void advance(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens);
+    void advance(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens, DraftBudget budget);
+
+    /**
+     * After a verification step where drafting would not pay: take the accepted pairs as
+     * {@link #advance} would, but propose nothing (the next step is a plain one). A drafter with a
+     * cache of its own holds the pairs back until it drafts again.
+     */
+    void defer(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens);
+
+    /** Whether the sequence has accepted pairs held back by {@link #defer} (its next draft catches up on them). */
+    default boolean holdsPairs(SequenceState s) {
+        return false;
+    }
 
     /** Reads a state that {@link DraftState#write} wrote (a full-tensor snapshot), allocating its caches. */
     DraftState readState(DataInputStream in) throws IOException;

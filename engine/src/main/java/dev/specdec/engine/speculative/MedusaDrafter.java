@@ -36,7 +36,7 @@ public final class MedusaDrafter implements Drafter {
     }
 
     @Override
-    public void prefill(List<SequenceState> seqs, NDArray promptHidden) {
+    public void prefill(List<SequenceState> seqs, NDArray promptHidden, DraftBudget budget) {
         int[] last = new int[seqs.size()];
         for (int b = 0; b < last.length; b++) {
             last[b] = seqs.get(b).totalLength() - 2;   // the last cached position
@@ -45,7 +45,7 @@ public final class MedusaDrafter implements Drafter {
     }
 
     @Override
-    public void advance(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens) {
+    public void advance(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens, DraftBudget budget) {
         int[] last = new int[seqs.size()];
         for (int b = 0; b < last.length; b++) {
             last[b] = nextTokens[b].length - 1;
@@ -78,6 +78,11 @@ public final class MedusaDrafter implements Drafter {
                 }
             }
         }
+    }
+
+    @Override
+    public void defer(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens) {
+        seqs.forEach(s -> s.attachDraftState(new Proposals(DepthLists.EMPTY)));
     }
 
     @Override

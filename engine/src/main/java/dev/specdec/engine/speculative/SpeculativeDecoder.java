@@ -7,7 +7,6 @@ import dev.specdec.engine.decode.BatchSupport;
 import dev.specdec.engine.decode.CacheSnapshots;
 import dev.specdec.engine.decode.Decoder;
 import dev.specdec.engine.decode.SequenceState;
-import dev.specdec.engine.decode.TokenSampler;
 import dev.specdec.engine.model.ForwardOutput;
 import dev.specdec.engine.model.KvCachePool;
 import dev.specdec.engine.model.LlamaModel;
@@ -36,10 +35,19 @@ public final class SpeculativeDecoder implements Decoder {
     private final CtcTransform.Mode transform;
     private final int blank;
     private final DecodingMethod method;
+    /** The adaptive tree's costs, calibrations and per-step decisions; null for a static tree. */
+    private final AdaptivePlan plan;
 
-    /** A sequence's tree for this step and the cache length its rows were appended at. */
-    private record Candidate(SequenceState seq, VerifyTree tree, int root) {
+    /**
+     * A sequence's tree for this step, the cache length its rows were appended at, how many of its
+     * candidates came from the drafter's chain and how many from the n-gram branch, and the n-gram
+     * continuation looked up this step (empty when none).
+     */
+    private record Candidate(SequenceState seq, VerifyTree tree, int root, int chainNodes, int branchNodes,
+                             int[] continuation) {
     }
+
+    private static final int[] NO_TOKENS = new int[0];
 
     /** A sequence that goes on after commit: the verify rows of its root and accepted slots, and the tokens after them. */
     private record Committed(SequenceState seq, int[] hiddenRows, int[] nextTokens) {
@@ -58,6 +66,9 @@ public final class SpeculativeDecoder implements Decoder {
         this.transform = transform;
         this.blank = blank;
         this.method = method;
+        // The n-gram branch rides on the exact CTC method's adaptive tree; the paper's transform stays as published.
+        this.plan = policy.adaptive() ? new AdaptivePlan(model, pool.slots(), Math.min(policy.nodeBudget(),
+                drafter.depth()), method == DecodingMethod.CTC) : null;
     }
 
     @Override
@@ -72,6 +83,20 @@ public final class SpeculativeDecoder implements Decoder {
 
     public TreePolicy policy() {
         return policy;
+    }
+
+    @Override
+    public void calibrate() {
+        if (plan != null) {
+            plan.calibrate();
+        }
+    }
+
+    @Override
+    public void forgetRequests() {
+        if (plan != null) {
+            plan.forgetRequests();
+        }
     }
 
     @Override
@@ -99,7 +124,7 @@ public final class SpeculativeDecoder implements Decoder {
                     NDArray hidden = live.size() == batch.size() ? out.hidden
                             : Ops.indexGet(out.hidden, new NDIndex("{}", out.manager().create(
                                     rows.stream().mapToLong(Long::longValue).toArray())));
-                    drafter.prefill(live, hidden);
+                    drafter.prefill(live, hidden, budget(live));
                 }
             }
             long t2 = System.nanoTime();
@@ -118,7 +143,7 @@ public final class SpeculativeDecoder implements Decoder {
         try (ForwardOutput out = model.forward(BatchSupport.allocateAndFill(pool, seqs, true), ForwardOutput.LogitsMode.NONE);
              NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            drafter.prefill(new ArrayList<>(seqs), out.hidden);
+            drafter.prefill(new ArrayList<>(seqs), out.hidden, budget(seqs));
         }
     }
 
@@ -142,11 +167,15 @@ public final class SpeculativeDecoder implements Decoder {
         List<Committed> goingOn = new ArrayList<>();
         long verifyNanos;
         long draftNanos;
+        long v0 = System.nanoTime();
         try (ForwardOutput out = verify(batch)) {
+            if (plan != null) {
+                plan.observeVerify(batch.size(), out.steps, (System.nanoTime() - v0) / 1e6);
+            }
             long[] argmax = out.logits.argMax(2).toLongArray();                  // [B * T]
             for (int i = 0; i < batch.size(); i++) {
                 Candidate c = batch.get(i);
-                Committed k = commit(c, accept(c, out, argmax, i), i * out.steps);
+                Committed k = commit(c, Acceptance.of(c.seq(), c.tree(), out, argmax, i), i * out.steps);
                 if (k != null) {
                     goingOn.add(k);
                 }
@@ -164,25 +193,48 @@ public final class SpeculativeDecoder implements Decoder {
         }
     }
 
-    /** Propose: each sequence's tree from its drafter's lists, in cache-slot order (one contiguous block). */
+    /**
+     * Propose: each sequence's tree from its drafter's lists, in cache-slot order (one contiguous
+     * block); with the adaptive tree, no deeper than the depth that pays most for the batch, and
+     * with an n-gram branch where one pays ({@link NgramBranch}).
+     */
     private List<Candidate> propose(List<SequenceState> active) {
         List<SequenceState> bySlot = new ArrayList<>(active);
         bySlot.sort(Comparator.comparingInt(s -> s.cache().slot()));
+        int depth = plan == null ? policy.nodeBudget() : plan.depth(bySlot);
+        List<CandidateTree> trees = new ArrayList<>(bySlot.size());
+        boolean[] room = new boolean[bySlot.size()];
+        for (int i = 0; i < room.length; i++) {
+            room[i] = room(bySlot.get(i)) > 0;
+            trees.add(candidates(bySlot.get(i), room[i] ? depth : 0));
+        }
+        int[] chainNodes = trees.stream().mapToInt(t -> t.size() - 1).toArray();
+        int[][] continuations = plan == null ? null : plan.graftBranches(bySlot, trees, room, maxRowsPerStep(), blank);
         List<Candidate> batch = new ArrayList<>(bySlot.size());
-        for (SequenceState s : bySlot) {
-            batch.add(new Candidate(s, tree(s), s.cache().length()));
+        for (int i = 0; i < bySlot.size(); i++) {
+            SequenceState s = bySlot.get(i);
+            int branchNodes = trees.get(i).size() - 1 - chainNodes[i];
+            batch.add(new Candidate(s, verifyTree(s, trees.get(i)), s.cache().length(), chainNodes[i], branchNodes,
+                    continuations == null ? NO_TOKENS : continuations[i]));
         }
         return batch;
     }
 
-    /** The tree this step verifies for a sequence, cut to its remaining token budget and the context. */
-    VerifyTree tree(SequenceState s) {
+    /** The drafted candidates for a sequence, at most {@code nodeLimit}. */
+    private CandidateTree candidates(SequenceState s, int nodeLimit) {
+        return policy.build(s.lastToken(), s.draftState().lists(), Math.min(nodeLimit, policy.nodeBudget()));
+    }
+
+    /** How many tokens past the last one a tree may reach: the request's remaining budget and the context. */
+    private int room(SequenceState s) {
         int remaining = s.remainingBudget();
         int roomInContext = model.config.maxPositions - 1 - s.lastPosition();
-        int maxOffset = Math.max(0, Math.min(remaining - 1, roomInContext));
-        int maxNodes = maxOffset == 0 ? 0 : policy.nodeBudget();
-        CandidateTree cand = policy.build(s.lastToken(), s.draftState().lists(), maxNodes);
-        VerifyTree tree = CtcTransform.apply(cand, transform, blank).limitDepth(maxOffset);
+        return Math.max(0, Math.min(remaining - 1, roomInContext));
+    }
+
+    /** The tree the base model verifies: the CTC transform of the candidates, cut to the room left. */
+    private VerifyTree verifyTree(SequenceState s, CandidateTree cand) {
+        VerifyTree tree = CtcTransform.apply(cand, transform, blank).limitDepth(room(s));
         // Positions stay inside the context (limitDepth); rows may use the pool's scratch rows.
         return tree.truncate(Math.min(LlamaModel.SCRATCH_ROWS / 2, pool.maxCapacity() - s.cache().length()));
     }
@@ -195,25 +247,6 @@ public final class SpeculativeDecoder implements Decoder {
             inputs.add(new SequenceInput(c.seq().cache(), t.tokens, t.positions(c.seq().lastPosition()), t.mask()));
         }
         return model.forward(inputs, ForwardOutput.LogitsMode.ALL);
-    }
-
-    /** Accept: the drafted path the base model agrees with, and the bonus token after it. */
-    private Acceptance.Result accept(Candidate c, ForwardOutput out, long[] argmax, int b) {
-        SequenceState s = c.seq();
-        VerifyTree tree = c.tree();
-        if (s.params().isGreedy()) {
-            int[] next = new int[tree.size()];
-            for (int j = 0; j < next.length; j++) {
-                next[j] = (int) argmax[b * out.steps + j];
-            }
-            return Acceptance.greedy(tree, next);
-        }
-        int vocab = model.config.vocabSize;
-        int rootPosition = s.lastPosition();
-        return Acceptance.sampled(tree, slot -> {
-            float[] row = out.logits.get(b, slot).toFloatArray();
-            return TokenSampler.sample(row, 0, vocab, s.params(), rootPosition + tree.retainedDepth(slot) + 1);
-        });
     }
 
     /**
@@ -242,6 +275,9 @@ public final class SpeculativeDecoder implements Decoder {
         s.stats().steps++;
         s.stats().stepTokens += emitted;
         s.stats().acceptedDraftTokens += Math.min(n, emitted);
+        if (plan != null) {
+            plan.observe(s, c.chainNodes(), c.branchNodes(), c.continuation(), n, next);
+        }
         if (s.isFinished()) {
             return null;
         }
@@ -263,26 +299,36 @@ public final class SpeculativeDecoder implements Decoder {
             seqs.add(goingOn.get(i).seq());
             tokens[i] = goingOn.get(i).nextTokens();
         }
+        if (plan != null && plan.defer(seqs)) {
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                drafter.defer(seqs, out.hiddenRows(rows(goingOn)), tokens);
+            }
+            return;
+        }
+        // A draft that catches up on held pairs costs more than a step's draft: it says nothing about the latter.
+        boolean catchUp = seqs.stream().anyMatch(drafter::holdsPairs);
+        long t0 = System.nanoTime();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            drafter.advance(seqs, gatherRows(out, goingOn), tokens);
+            drafter.advance(seqs, out.hiddenRows(rows(goingOn)), tokens, budget(seqs));
+        }
+        if (plan != null && !catchUp) {
+            int produced = 0;
+            for (SequenceState s : seqs) {
+                produced = Math.max(produced, s.draftState().lists().depth());
+            }
+            plan.observeDraft(seqs.size(), produced, (System.nanoTime() - t0) / 1e6);
         }
     }
 
-    /** Hidden states of the committed rows of {@code out.hidden}, padded per sequence: [B', Jmax, H]. */
-    private static NDArray gatherRows(ForwardOutput out, List<Committed> goingOn) {
-        int jmax = goingOn.stream().mapToInt(k -> k.hiddenRows().length).max().orElse(1);
-        long[] idx = new long[goingOn.size() * jmax];
-        for (int i = 0; i < goingOn.size(); i++) {
-            int[] r = goingOn.get(i).hiddenRows();
-            for (int j = 0; j < jmax; j++) {
-                idx[i * jmax + j] = r[Math.min(j, r.length - 1)];
-            }
-        }
-        long h = out.hidden.getShape().get(2);
-        NDArray flat = Ops.reshape(out.hidden, (long) out.batch * out.steps, h);
-        NDArray g = Ops.indexGet(flat, new NDIndex("{}", out.manager().create(idx)));
-        return Ops.reshape(g, goingOn.size(), jmax, h);
+    private static int[][] rows(List<Committed> goingOn) {
+        return goingOn.stream().map(Committed::hiddenRows).toArray(int[][]::new);
+    }
+
+    /** The stop rule for the drafter's next chain: the adaptive tree's, else none. */
+    private DraftBudget budget(List<SequenceState> seqs) {
+        return plan == null || seqs.isEmpty() ? null : plan.budget(seqs);
     }
 
     @Override

@@ -13,4 +13,9 @@ public interface TreePolicy {
     int maxDepth();
 
     String describe();
+
+    /** Whether the speculative decoder chooses each step's depth ({@link AdaptiveChain}). */
+    default boolean adaptive() {
+        return false;
+    }
 }

@@ -23,11 +23,14 @@ public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final Map<String, Integer> specialTokens;
     private final Path path;
+    /** One more than the largest token id the file defines (its vocabulary and added tokens). */
+    private final int idLimit;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> specialTokens, Path path) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> specialTokens, Path path, int idLimit) {
         this.tokenizer = tokenizer;
         this.specialTokens = specialTokens;
         this.path = path;
+        this.idLimit = idLimit;
     }
 
     /** Loads {@code tokenizer.json} from a checkpoint folder or a direct file path. */
@@ -43,15 +46,26 @@ public final class TextTokenizer implements AutoCloseable {
                 .optPadding(false)
                 .build();
         Map<String, Integer> special = new HashMap<>();
-        JsonNode added = JSON.readTree(file.toFile()).get("added_tokens");
+        JsonNode json = JSON.readTree(file.toFile());
+        int maxId = -1;
+        JsonNode added = json.get("added_tokens");
         if (added != null) {
             for (JsonNode a : added) {
+                maxId = Math.max(maxId, a.path("id").asInt(-1));
                 if (a.path("special").asBoolean(false)) {
                     special.put(a.get("content").asText(), a.get("id").asInt());
                 }
             }
         }
-        return new TextTokenizer(t, Map.copyOf(special), file);
+        JsonNode vocab = json.path("model").path("vocab");
+        if (vocab.isObject()) {
+            for (JsonNode id : vocab) {
+                maxId = Math.max(maxId, id.asInt(-1));
+            }
+        } else if (vocab.isArray()) {
+            maxId = Math.max(maxId, vocab.size() - 1);     // Unigram: a list of [piece, score]
+        }
+        return new TextTokenizer(t, Map.copyOf(special), file, maxId + 1);
     }
 
     /** Token ids of {@code text}, with the special tokens the tokenizer's post-processor adds. */
@@ -88,6 +102,18 @@ public final class TextTokenizer implements AutoCloseable {
 
     public String decode(int[] ids) {
         return decode(ids, true);
+    }
+
+    /**
+     * Checks that every id this tokenizer can produce is a row of the model's embedding table
+     * ({@code vocab_size}; a larger table, padded for speed, is fine).
+     */
+    public void requireFits(int vocabSize, Path modelDir) {
+        if (idLimit > vocabSize) {
+            throw new ModelFormatException(path + " defines token ids up to " + (idLimit - 1) + " but " + modelDir
+                    + "/config.json has vocab_size " + vocabSize + ": the tokenizer belongs to another model;"
+                    + " copy the checkpoint's own tokenizer.json into the folder");
+        }
     }
 
     /** Id of a special token such as {@code <s>}, or -1. */

@@ -16,6 +16,7 @@ import dev.specdec.engine.io.CheckpointReader;
 import dev.specdec.engine.io.SafetensorsWriter;
 import dev.specdec.engine.model.LlamaModel;
 import dev.specdec.engine.model.ModelConfig;
+import dev.specdec.engine.model.ModelFingerprint;
 import dev.specdec.engine.request.Completion;
 import dev.specdec.engine.request.DecodeRequest;
 import dev.specdec.engine.request.DecodingMethod;
@@ -95,10 +96,12 @@ public final class DrafterTrainer {
     public Result run() throws IOException {
         Files.createDirectories(o.out);
         ModelConfig base = ModelConfig.load(o.model);
-        String modelId = o.model.toAbsolutePath().normalize() + "#" + Files.size(o.model.resolve("model.safetensors"));
+        // Features are reused only for the same base model, however its files are laid out.
+        String modelId = ModelFingerprint.of(o.model);
         DraftFeatures train;
         DraftFeatures held;
         try (LlamaModel model = LlamaModel.load(o.model, null); TextTokenizer tok = TextTokenizer.load(o.model)) {
+            tok.requireFits(model.config.vocabSize, o.model);
             train = features(model, tok, o.corpus, o.out.resolve("features/train"), modelId + "#sd" + o.selfDistillWindows,
                     o.featureTokens, o.selfDistillWindows);
             held = o.heldout == null ? null
@@ -186,7 +189,7 @@ public final class DrafterTrainer {
             if (held != null && Double.isNaN(heldMetrics[0])) {
                 heldMetrics = evaluate(manager, obj, held);
             }
-            export(obj, base, heldMetrics);
+            export(obj, base, heldMetrics, modelId);
             obj.close();
             return new Result(heldMetrics[0], heldMetrics[1], o.steps, (System.nanoTime() - t0) / 1e9);
         } finally {
@@ -216,6 +219,10 @@ public final class DrafterTrainer {
             w[0] = bos;
             System.arraycopy(corpus.tokens(), i * stride, w, 1, body);
             windows.add(w);
+        }
+        if (windows.isEmpty()) {
+            throw new IllegalArgumentException(text + " holds " + corpus.size() + " tokens, fewer than one training window of "
+                    + o.window + ": give more text or a smaller --window");
         }
         if (selfDistill > 0) {
             windows.addAll(selfDistilled(model, corpus, bos, selfDistill));
@@ -320,7 +327,7 @@ public final class DrafterTrainer {
         return new double[] {top1 / n, ce / n};
     }
 
-    private void export(DraftObjective obj, ModelConfig base, double[] held) throws IOException {
+    private void export(DraftObjective obj, ModelConfig base, double[] held, String fingerprint) throws IOException {
         SafetensorsWriter.write(o.out.resolve("model.safetensors"), obj.parameters(), Map.of());
         ObjectNode extra = JSON.createObjectNode();
         extra.put("base_model", o.model.getFileName().toString());
@@ -347,7 +354,7 @@ public final class DrafterTrainer {
         }
         String type = obj.kind == DraftObjective.Kind.CTC ? "ctc" : "medusa";
         int depth = obj.kind == DraftObjective.Kind.CTC ? o.depth : o.heads;
-        new DrafterConfig(type, depth, o.width, o.tree, o.blank, 0.0).save(o.out, extra);
+        new DrafterConfig(type, depth, o.width, o.tree, o.blank, fingerprint).save(o.out, extra);
         o.log.println("saved " + type + " drafter to " + o.out);
     }
 

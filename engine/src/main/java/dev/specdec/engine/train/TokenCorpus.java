@@ -50,14 +50,14 @@ public final class TokenCorpus {
     }
 
     public static TokenCorpus tokenize(List<List<String>> docs, TextTokenizer tok, int bos, int eos) {
-        int newline = single(tok.encodeRaw("\n"), "newline");
+        int newline = newlineToken(tok);
         IntList stream = new IntList();
         IntList lines = new IntList();
         IntList documents = new IntList();
         for (List<String> doc : docs) {
             documents.add(stream.size());
             for (int i = 0; i < doc.size(); i++) {
-                if (i > 0) {
+                if (i > 0 && newline >= 0) {
                     stream.add(newline);
                 }
                 lines.add(stream.size());
@@ -70,11 +70,23 @@ public final class TokenCorpus {
         return new TokenCorpus(stream.toArray(), lines.toArray(), documents.toArray(), bos);
     }
 
-    private static int single(int[] ids, String what) {
-        if (ids.length != 1) {
-            throw new IllegalStateException("the tokenizer does not encode a " + what + " as one token");
+    /**
+     * The token that stands for a line break inside a text. Byte-level BPE encodes "\n" alone as that
+     * one token; SentencePiece tokenizers (LLaMA 2) prepend their word marker, so of the ids it gives,
+     * the one that decodes to "\n" is taken. A vocabulary without one (-1) joins a document's lines
+     * with nothing between them: each line's encoding starts a new word anyway.
+     */
+    static int newlineToken(TextTokenizer tok) {
+        int[] ids = tok.encodeRaw("\n");
+        if (ids.length == 1) {
+            return ids[0];
         }
-        return ids[0];
+        for (int id : ids) {
+            if ("\n".equals(tok.decode(new int[] {id}, false))) {
+                return id;
+            }
+        }
+        return -1;
     }
 
     public int size() {

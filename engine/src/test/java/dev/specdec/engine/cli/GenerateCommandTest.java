@@ -10,13 +10,7 @@ import dev.specdec.engine.train.TrainableLlama;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,34 +36,20 @@ class GenerateCommandTest {
                 "And God said, Let there be light: and there was light."), 300), model.resolve("tokenizer.json"));
     }
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter err = new StringWriter();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            CommandLine cl = EngineMain.withEngineCommands(new CommandLine(new EngineMain()));
-            cl.setErr(new PrintWriter(err, true));
-            int code = EngineMain.execute(cl, args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(old);
-        }
+    private static CliRun.Result run(String... args) {
+        return CliRun.run(args);
     }
 
     @Test
     void printsJsonForAPromptAndForTokenIds() throws Exception {
-        Run r = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt", "And God said",
+        CliRun.Result r = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt", "And God said",
                 "--max-new-tokens", "5", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out().trim());
         assertEquals(5, j.get("token_ids").size());
         assertEquals("length", j.get("finish_reason").asText());
         assertTrue(j.has("text"));
-        Run ids = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt-ids", "1,5,9",
+        CliRun.Result ids = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt-ids", "1,5,9",
                 "--max-new-tokens", "3", "--temperature", "0.7", "--top-p", "0.9", "--top-k", "20", "--seed", "4", "--json");
         assertEquals(0, ids.code(), ids.err());
         assertEquals(3, new ObjectMapper().readTree(ids.out().trim()).get("token_ids").size());
@@ -77,7 +57,7 @@ class GenerateCommandTest {
 
     @Test
     void defaultsToPlainDecodingForAModelWithoutDrafter() throws Exception {
-        Run r = run("generate", "--model", model.toString(), "--prompt-ids", "1,7,9", "--max-new-tokens", "4", "--json");
+        CliRun.Result r = run("generate", "--model", model.toString(), "--prompt-ids", "1,7,9", "--max-new-tokens", "4", "--json");
         assertEquals(0, r.code(), r.err());
         assertEquals(0, new ObjectMapper().readTree(r.out().trim()).get("speculative").get("accepted_draft_tokens").asInt());
     }
@@ -88,7 +68,7 @@ class GenerateCommandTest {
         Files.writeString(f, "{\"id\":\"a\",\"prompt\":\"And God\"}\n"
                 + "{\"question_id\":81,\"category\":\"writing\",\"turns\":[\"Compose a poem\",\"again\"]}\n"
                 + "{\"question_id\":7,\"question\":\"What is 2+2?\"}\n");
-        Run r = run("generate", "--model", model.toString(), "--drafter", "none", "--prompts", f.toString(),
+        CliRun.Result r = run("generate", "--model", model.toString(), "--drafter", "none", "--prompts", f.toString(),
                 "--max-new-tokens", "2", "--json");
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().trim().split("\n");
@@ -98,7 +78,7 @@ class GenerateCommandTest {
 
     @Test
     void badInputGivesOneLineErrorsAndNonZeroExit() {
-        Run missing = run("generate", "--model", dir.resolve("nope").toString(), "--prompt", "x");
+        CliRun.Result missing = run("generate", "--model", dir.resolve("nope").toString(), "--prompt", "x");
         assertEquals(2, missing.code());
         assertTrue(missing.err().startsWith("error: ") && missing.err().contains("does not exist"), missing.err());
         assertFalse(missing.err().contains("\tat "), "no stack trace");
@@ -107,19 +87,19 @@ class GenerateCommandTest {
         for (int i = 0; i < 100; i++) {
             longPrompt.append("light ");
         }
-        Run tooLong = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt", longPrompt.toString());
+        CliRun.Result tooLong = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt", longPrompt.toString());
         assertEquals(2, tooLong.code());
         assertTrue(tooLong.err().contains("does not fit the context"), tooLong.err());
 
-        Run temp = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt", "x", "--temperature", "-1");
+        CliRun.Result temp = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt", "x", "--temperature", "-1");
         assertEquals(2, temp.code());
         assertTrue(temp.err().contains("temperature"), temp.err());
 
-        Run topP = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt", "x", "--top-p", "0");
+        CliRun.Result topP = run("generate", "--model", model.toString(), "--drafter", "none", "--prompt", "x", "--top-p", "0");
         assertEquals(2, topP.code());
         assertTrue(topP.err().contains("top_p"), topP.err());
 
-        Run noDrafter = run("generate", "--model", model.toString(), "--drafter", "ctc", "--prompt", "x");
+        CliRun.Result noDrafter = run("generate", "--model", model.toString(), "--drafter", "ctc", "--prompt", "x");
         assertEquals(2, noDrafter.code());
         assertTrue(noDrafter.err().contains("drafter"), noDrafter.err());
     }

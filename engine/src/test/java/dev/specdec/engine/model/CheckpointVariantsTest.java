@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.specdec.engine.testing.ReferenceLlama;
 import dev.specdec.engine.testing.SyntheticCheckpoint;
+import dev.specdec.engine.testing.SyntheticLlama;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,70 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CheckpointVariantsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private record Variant(String type, int hidden, int inter, int layers, int heads, int kvHeads, int headDim,
-                           int vocab, boolean tied, boolean qkvBias, boolean oBias, boolean mlpBias, int window,
-                           String dtype, int shards) {
-    }
-
-    private static SyntheticCheckpoint weights(Variant v) {
-        SyntheticCheckpoint ck = new SyntheticCheckpoint(v.type().hashCode());
-        int q = v.heads() * v.headDim();
-        int kv = v.kvHeads() * v.headDim();
-        ck.random("model.embed_tokens.weight", 6, v.vocab(), v.hidden());
-        for (int l = 0; l < v.layers(); l++) {
-            String p = "model.layers." + l + ".";
-            ck.gain(p + "input_layernorm.weight", v.hidden());
-            ck.random(p + "self_attn.q_proj.weight", 8, q, v.hidden());
-            ck.random(p + "self_attn.k_proj.weight", 8, kv, v.hidden());
-            ck.random(p + "self_attn.v_proj.weight", 8, kv, v.hidden());
-            ck.random(p + "self_attn.o_proj.weight", 8, v.hidden(), q);
-            if (v.qkvBias()) {
-                ck.random(p + "self_attn.q_proj.bias", 7, q);
-                ck.random(p + "self_attn.k_proj.bias", 7, kv);
-                ck.random(p + "self_attn.v_proj.bias", 7, kv);
-            }
-            if (v.oBias()) {
-                ck.random(p + "self_attn.o_proj.bias", 7, v.hidden());
-            }
-            ck.gain(p + "post_attention_layernorm.weight", v.hidden());
-            ck.random(p + "mlp.gate_proj.weight", 8, v.inter(), v.hidden());
-            ck.random(p + "mlp.up_proj.weight", 8, v.inter(), v.hidden());
-            ck.random(p + "mlp.down_proj.weight", 8, v.hidden(), v.inter());
-            if (v.mlpBias()) {
-                ck.random(p + "mlp.gate_proj.bias", 7, v.inter());
-                ck.random(p + "mlp.up_proj.bias", 7, v.inter());
-                ck.random(p + "mlp.down_proj.bias", 7, v.hidden());
-            }
-        }
-        ck.gain("model.norm.weight", v.hidden());
-        if (!v.tied()) {
-            ck.random("lm_head.weight", 6, v.vocab(), v.hidden());
-        }
-        return ck;
-    }
-
-    private static ObjectNode baseConfig(Variant v) {
-        ObjectNode c = JSON.createObjectNode();
-        c.put("model_type", v.type());
-        c.put("hidden_size", v.hidden());
-        c.put("intermediate_size", v.inter());
-        c.put("num_hidden_layers", v.layers());
-        c.put("num_attention_heads", v.heads());
-        c.put("num_key_value_heads", v.kvHeads());
-        if (v.headDim() != v.hidden() / v.heads()) {
-            c.put("head_dim", v.headDim());
-        }
-        c.put("vocab_size", v.vocab());
-        c.put("rms_norm_eps", 1e-6);
-        c.put("max_position_embeddings", 256);
-        c.put("tie_word_embeddings", v.tied());
-        c.put("hidden_act", "silu");
-        c.put("eos_token_id", 2);
-        return c;
-    }
-
-    private static void check(Variant v, ObjectNode config, double[] invFreq, Path dir) throws IOException {
-        SyntheticCheckpoint ck = weights(v);
+    private static void check(SyntheticLlama.Variant v, ObjectNode config, double[] invFreq, Path dir) throws IOException {
+        SyntheticCheckpoint ck = SyntheticLlama.weights(v);
         ck.write(dir, v.dtype(), v.shards(), config);
         ReferenceLlama ref = new ReferenceLlama(new ReferenceLlama.Spec(v.hidden(), v.inter(), v.layers(), v.heads(),
                 v.kvHeads(), v.headDim(), v.vocab(), 1e-6, v.tied(), v.qkvBias(), v.oBias(), v.mlpBias(), v.window(),
@@ -126,8 +65,8 @@ class CheckpointVariantsTest {
 
     @Test
     void qwen2WithBiasTiedHeadAndBf16Shards(@TempDir Path dir) throws IOException {
-        Variant v = new Variant("qwen2", 32, 64, 2, 4, 2, 8, 61, true, true, false, false, 0, "BF16", 3);
-        ObjectNode c = baseConfig(v);
+        SyntheticLlama.Variant v = new SyntheticLlama.Variant("qwen2", 32, 64, 2, 4, 2, 8, 61, true, true, false, false, 0, "BF16", 3);
+        ObjectNode c = SyntheticLlama.config(v);
         c.put("rope_theta", 1000000.0);
         c.put("use_sliding_window", false);
         c.put("sliding_window", 4);   // ignored: use_sliding_window is false
@@ -136,8 +75,8 @@ class CheckpointVariantsTest {
 
     @Test
     void llama31RopeScalingF16MultiQuery(@TempDir Path dir) throws IOException {
-        Variant v = new Variant("llama", 32, 48, 2, 4, 1, 8, 53, false, false, false, false, 0, "F16", 1);
-        ObjectNode c = baseConfig(v);
+        SyntheticLlama.Variant v = new SyntheticLlama.Variant("llama", 32, 48, 2, 4, 1, 8, 53, false, false, false, false, 0, "F16", 1);
+        ObjectNode c = SyntheticLlama.config(v);
         c.put("rope_theta", 500000.0);
         ObjectNode rs = c.putObject("rope_scaling");
         rs.put("rope_type", "llama3");
@@ -150,8 +89,8 @@ class CheckpointVariantsTest {
 
     @Test
     void mistralExplicitHeadDimAndSlidingWindow(@TempDir Path dir) throws IOException {
-        Variant v = new Variant("mistral", 32, 64, 2, 4, 2, 12, 47, false, false, false, false, 6, "F32", 2);
-        ObjectNode c = baseConfig(v);
+        SyntheticLlama.Variant v = new SyntheticLlama.Variant("mistral", 32, 64, 2, 4, 2, 12, 47, false, false, false, false, 6, "F32", 2);
+        ObjectNode c = SyntheticLlama.config(v);
         c.put("rope_theta", 10000.0);
         c.put("sliding_window", 6);
         check(v, c, ReferenceLlama.defaultInvFreq(10000, 12), dir);
@@ -159,8 +98,8 @@ class CheckpointVariantsTest {
 
     @Test
     void llamaWithBiasesAndLinearRopeInRopeParameters(@TempDir Path dir) throws IOException {
-        Variant v = new Variant("llama", 24, 40, 2, 3, 3, 8, 41, false, true, true, true, 0, "F32", 1);
-        ObjectNode c = baseConfig(v);
+        SyntheticLlama.Variant v = new SyntheticLlama.Variant("llama", 24, 40, 2, 3, 3, 8, 41, false, true, true, true, 0, "F32", 1);
+        ObjectNode c = SyntheticLlama.config(v);
         c.put("attention_bias", true);
         c.put("mlp_bias", true);
         ObjectNode rp = c.putObject("rope_parameters");
@@ -176,10 +115,10 @@ class CheckpointVariantsTest {
 
     @Test
     void wrongTensorShapeIsNamed(@TempDir Path dir) throws IOException {
-        Variant v = new Variant("llama", 32, 48, 1, 4, 4, 8, 30, false, false, false, false, 0, "F32", 1);
-        SyntheticCheckpoint ck = weights(v);
-        ck.write(dir, "F32", 1, baseConfig(v));
-        ObjectNode bad = baseConfig(v);
+        SyntheticLlama.Variant v = new SyntheticLlama.Variant("llama", 32, 48, 1, 4, 4, 8, 30, false, false, false, false, 0, "F32", 1);
+        SyntheticCheckpoint ck = SyntheticLlama.weights(v);
+        ck.write(dir, "F32", 1, SyntheticLlama.config(v));
+        ObjectNode bad = SyntheticLlama.config(v);
         bad.put("intermediate_size", 50);
         Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(bad));
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> LlamaModel.load(dir, null));
@@ -195,8 +134,8 @@ class CheckpointVariantsTest {
         Files.writeString(dir.resolve("config.json"), "{\"model_type\":\"gpt2\",\"hidden_size\":8}");
         assertTrue(assertThrows(ModelFormatException.class, () -> LlamaModel.load(dir, null))
                 .getMessage().contains("gpt2"));
-        Variant v = new Variant("llama", 32, 48, 1, 4, 4, 8, 30, false, false, false, false, 0, "F32", 1);
-        Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(baseConfig(v)));
+        SyntheticLlama.Variant v = new SyntheticLlama.Variant("llama", 32, 48, 1, 4, 4, 8, 30, false, false, false, false, 0, "F32", 1);
+        Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(SyntheticLlama.config(v)));
         assertTrue(assertThrows(ModelFormatException.class, () -> LlamaModel.load(dir, null))
                 .getMessage().contains("safetensors"));
     }

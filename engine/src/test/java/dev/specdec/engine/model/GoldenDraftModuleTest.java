@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.specdec.engine.Fixtures;
+import dev.specdec.engine.decode.TokenSampler;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -123,6 +124,43 @@ class GoldenDraftModuleTest {
                 System.arraycopy(Fixtures.floats(p2.get("hidden").get(i)), 0, h2, i * h, h);
             }
             checkChain(draft, draftCache, m.create(h2, new Shape(1, p2.get("hidden").size(), h)), p2);
+            checkCoupledChain(draft, draftCache, m.create(h2, new Shape(1, p2.get("hidden").size(), h)), p2);
+        }
+    }
+
+    /**
+     * A sampled sequence's chain ranks tokens by tempered log-probability plus the Gumbel noise the
+     * verification samples that position with ({@code TokenSampler.gumbel}, position = last draft
+     * position + 1 + depth), so its first candidate is the token the base model would sample if it
+     * agreed with the draft. Checked over the whole vocabulary, against the Java noise.
+     */
+    private static void checkCoupledChain(DraftModule draft, KvCache cache, NDArray hidden, JsonNode pass) {
+        int[] tokens = Fixtures.ints(pass.get("tokens"));
+        int[] positions = Fixtures.ints(pass.get("positions"));
+        int vocab = draft.base().config.vocabSize;
+        long seed = 0x5EEDL;
+        float invT = 1f / 0.8f;
+        int depth = 3;
+        DraftModule.Proposals p = draft.chain(hidden, List.of(new SequenceInput(cache, tokens, positions, null)), depth,
+                vocab, null, new DraftModule.Sampling(new long[] {seed}, new float[] {invT}));
+        int last = positions[positions.length - 1];
+        for (int d = 0; d < depth; d++) {
+            int position = last + 2 + d;
+            double best = Double.NEGATIVE_INFINITY;
+            double[] key = new double[vocab];
+            double sum = 0;
+            for (int k = 0; k < vocab; k++) {
+                int id = p.ids()[0][d][k];
+                key[id] = p.logProbs()[0][d][k] + TokenSampler.gumbel(seed, position, id);
+                best = Math.max(best, key[id]);
+                sum += Math.exp(p.logProbs()[0][d][k]);
+            }
+            assertEquals(1.0, sum, 1e-3, "depth " + (d + 1) + ": the tempered log-probabilities of the whole vocabulary");
+            for (int k = 0; k < 5; k++) {
+                int id = p.ids()[0][d][k];
+                assertTrue(k == 0 ? best - key[id] < 1e-4 : key[p.ids()[0][d][k - 1]] - key[id] > -1e-4,
+                        "depth " + (d + 1) + " rank " + k + ": token " + id + " out of noisy order");
+            }
         }
     }
 
@@ -131,7 +169,7 @@ class GoldenDraftModuleTest {
         int[] positions = Fixtures.ints(pass.get("positions"));
         int stable = cache.length() + tokens.length;
         DraftModule.Proposals p = draft.chain(hidden, List.of(new SequenceInput(cache, tokens, positions, null)), 4, 10,
-                Double.NEGATIVE_INFINITY);
+                null, null);
         assertEquals(stable, cache.length(), "the chain's rows stay out of the cache");
         assertEquals(4, p.ids()[0].length);
         for (int d = 0; d < 4; d++) {

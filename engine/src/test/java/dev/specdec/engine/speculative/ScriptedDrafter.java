@@ -45,12 +45,12 @@ final class ScriptedDrafter implements Drafter {
     }
 
     @Override
-    public void prefill(List<SequenceState> seqs, NDArray promptHidden) {
+    public void prefill(List<SequenceState> seqs, NDArray promptHidden, DraftBudget budget) {
         seqs.forEach(this::plan);
     }
 
     @Override
-    public void advance(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens) {
+    public void advance(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens, DraftBudget budget) {
         seqs.forEach(this::plan);
     }
 
@@ -83,6 +83,11 @@ final class ScriptedDrafter implements Drafter {
             frame++;
         }
         s.attachDraftState(new Script(new DepthLists(ids, lp)));
+    }
+
+    @Override
+    public void defer(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens) {
+        seqs.forEach(s -> s.attachDraftState(new Script(DepthLists.EMPTY)));
     }
 
     @Override

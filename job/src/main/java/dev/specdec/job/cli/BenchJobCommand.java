@@ -14,6 +14,7 @@ import dev.specdec.engine.serve.Generator;
 import dev.specdec.engine.serve.RestoreCost;
 import dev.specdec.engine.cli.Defaults;
 import dev.specdec.engine.request.DecodeRequest;
+import dev.specdec.engine.request.DecodingMethod;
 import dev.specdec.engine.request.Completion;
 import dev.specdec.engine.request.PromptDataset;
 import dev.specdec.engine.request.SamplingParams;
@@ -44,7 +45,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code specdec bench-job}: end-to-end throughput of the Flink job against the bare engine (the
- * same {@link BatchScheduler}, driven on one thread) on the same requests, in one run, per batch size; then the checkpoint size
+ * same {@link BatchScheduler}, driven on one thread) on the same requests, in one run, per batch size, with
+ * plain decoding in the engine as the reference speculation must beat; then the checkpoint size
  * and duration of both KV-cache checkpoint forms. Token rates count generated tokens over the
  * decoding span (first request arrival to last completion for the job, the {@code run} call for
  * the engine); model loading and cluster start-up are excluded from both.
@@ -127,11 +129,12 @@ public final class BenchJobCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "intra-op threads: %d for the job and the engine; reference: the engine on all %d cores%n",
                 threads, cores);
         System.out.println("batch  engine tok/s  job tok/s  job/engine  model share: engine  job  beta(job)  identical"
-                + "  engine tok/s, all cores");
+                + "  engine tok/s, all cores  plain engine tok/s  job/plain");
         for (int b : batchSizes) {
             Run engine = null;
             Run job = null;
             Run allCores = null;
+            Run plain = null;
             boolean identical = true;
             // Alternating runs (the order flips every repetition), best of each: on a shared machine,
             // other load slows whichever runs during it.
@@ -143,15 +146,22 @@ public final class BenchJobCommand implements Callable<Integer> {
                     e = engineRun(texts, defaults, b, threads);
                 }
                 Run a = cores == threads ? e : engineRun(texts, defaults, b, cores);
-                identical &= sameOutputs(e.outputs(), j.outputs()) && sameOutputs(a.outputs(), j.outputs());
+                // Plain decoding in the engine, same threads: what the job's speculation must beat.
+                Run p = decode.settings().defaultMethod().isSpeculative()
+                        ? engineRun(texts, defaults, b, threads, DecodingMethod.NONE) : e;
+                identical &= sameOutputs(e.outputs(), j.outputs()) && sameOutputs(a.outputs(), j.outputs())
+                        && sameOutputs(p.outputs(), j.outputs());
+                plain = best(plain, p);
                 engine = best(engine, e);
                 job = best(job, j);
                 allCores = best(allCores, a);
             }
             double ratio = job.tokensPerSecond() / engine.tokensPerSecond();
-            System.out.printf(Locale.ROOT, "%5d  %12.1f  %9.1f  %9.1f%%  %18.1f%%  %4.1f%%  %9.2f  %-9s  %23.1f%n", b,
+            double overPlain = job.tokensPerSecond() / plain.tokensPerSecond();
+            System.out.printf(Locale.ROOT, "%5d  %12.1f  %9.1f  %9.1f%%  %18.1f%%  %4.1f%%  %9.2f  %-9s  %23.1f  %18.1f  %8.2fx%n", b,
                     engine.tokensPerSecond(), job.tokensPerSecond(), 100 * ratio, 100 * engine.computeShare(),
-                    100 * job.computeShare(), job.beta(), identical ? "yes" : "NO", allCores.tokensPerSecond());
+                    100 * job.computeShare(), job.beta(), identical ? "yes" : "NO", allCores.tokensPerSecond(),
+                    plain.tokensPerSecond(), overPlain);
             ObjectNode r = rows.addObject();
             r.put("batch", b);
             r.put("engine_tokens_per_s", engine.tokensPerSecond());
@@ -166,6 +176,8 @@ public final class BenchJobCommand implements Callable<Integer> {
             r.put("job_model_time_share", job.computeShare());
             r.put("engine_all_cores_tokens_per_s", allCores.tokensPerSecond());
             r.put("job_over_engine_all_cores", job.tokensPerSecond() / allCores.tokensPerSecond());
+            r.put("engine_plain_tokens_per_s", plain.tokensPerSecond());
+            r.put("job_over_plain", overPlain);
             r.put("identical_outputs", identical);
         }
         List<String> modes = checkpointModes == null ? List.of()
@@ -250,6 +262,11 @@ public final class BenchJobCommand implements Callable<Integer> {
      * thread, over all requests at batch size b, after the same warm-up the job's engine gets.
      */
     private Run engineRun(Map<String, String> texts, SamplingParams params, int b, int threads) throws Exception {
+        return engineRun(texts, params, b, threads, decode.settings().defaultMethod());
+    }
+
+    private Run engineRun(Map<String, String> texts, SamplingParams params, int b, int threads, DecodingMethod method)
+            throws Exception {
         TorchThreads.use(threads);
         DecodeSettings s = decode.settings();
         try (BatchScheduler scheduler = BatchScheduler.open(Path.of(s.modelDir()), Device.cpu(), s.serve().withMaxBatch(b))) {
@@ -257,7 +274,7 @@ public final class BenchJobCommand implements Callable<Integer> {
             texts.forEach((id, t) -> reqs.add(new DecodeRequest(id, scheduler.session().tokenizer().encode(t), params)));
             scheduler.warmUp();
             long t0 = System.nanoTime();
-            List<Completion> out = Generator.run(scheduler, s.defaultMethod(), reqs, c -> { });
+            List<Completion> out = Generator.run(scheduler, method, reqs, c -> { });
             double secs = (System.nanoTime() - t0) / 1e9;
             Map<String, int[]> outputs = new HashMap<>();
             long tokens = 0;

@@ -72,7 +72,7 @@ public final class DecodeOptions {
     public DecodeSettings settings() {
         Path dir = modelDir();
         DecodingMethod method = drafter.method(dir);
-        if (method.isSpeculative()) {
+        if (method.hasDrafterFolder()) {
             Path d = method.drafterDir(dir, drafter.drafterDir());
             try {
                 DrafterConfig.load(d);

@@ -40,7 +40,7 @@ class DecodeSettingsTest {
         assertEquals("gpu:0", valid().verifyDevice("gpu:0").draftDevice("gpu:0").build().draftDevice());
         assertThrows(IllegalArgumentException.class, () -> valid().defaultTimeout(java.time.Duration.ofSeconds(-1)).build());
         assertThrows(IllegalArgumentException.class,
-                () -> valid().decoder(new DecoderOptions(null, null, 0, null)).build());
+                () -> valid().decoder(new DecoderOptions(null, null, 0)).build());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> valid().warmUpTokens(-1).build())
                 .getMessage().contains("warm-up tokens"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> valid().intraOpThreads(-2).build())
@@ -60,7 +60,7 @@ class DecodeSettingsTest {
 
     @Test
     void toBuilderKeepsEverySetting() {
-        DecodeSettings s = valid().defaultDrafter("medusa").decoder(new DecoderOptions("/d", "chain:4", 3, null)).maxBatch(5)
+        DecodeSettings s = valid().defaultDrafter("medusa").decoder(new DecoderOptions("/d", "chain:4", 3)).maxBatch(5)
                 .queueFactor(2).verifyDevice("cpu").cacheCheckpoint(DecodeSettings.CacheCheckpoint.FULL_TENSOR)
                 .defaultTimeout(java.time.Duration.ofSeconds(9)).warmUpTokens(3).intraOpThreads(2).build();
         DecodeSettings copy = s.toBuilder().build();
@@ -72,7 +72,7 @@ class DecodeSettingsTest {
 
     @Test
     void drafterFolderOverrideAppliesToTheDefaultDrafterKind() {
-        DecodeSettings s = valid().defaultDrafter("ctc").decoder(new DecoderOptions("/d", null, null, null)).build();
+        DecodeSettings s = valid().defaultDrafter("ctc").decoder(new DecoderOptions("/d", null, null)).build();
         assertEquals("/d", s.serve().decoderOptions(DecodingMethod.CTC_FAITHFUL).drafterDir());
         assertEquals(null, s.serve().decoderOptions(DecodingMethod.MEDUSA).drafterDir());
     }

@@ -1,0 +1,98 @@
+package dev.specdec.engine.cli;
+
+import dev.specdec.engine.testing.TinyModel;
+import dev.specdec.engine.tokenizer.BpeTrainer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code specdec train-drafter} where a user gets stuck: each problem is one line that names it and
+ * the fix, with exit code 2 and no stack trace; a run without a held-out set says so instead of NaN.
+ */
+class TrainDrafterCommandTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path corpus;
+
+    @BeforeAll
+    static void makeModel() throws Exception {
+        model = TinyModel.create(dir.resolve("tiny"));
+        corpus = dir.resolve("corpus.txt");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 6; i++) {
+            text.append(String.join("\n", TinyModel.CORPUS)).append("\n\n");
+        }
+        Files.writeString(corpus, text.toString());
+    }
+
+    private static CliRun.Result train(Path modelDir, Path text, String... more) {
+        List<String> args = new ArrayList<>(List.of("train-drafter", "--model", modelDir.toString(), "--corpus",
+                text.toString(), "--out", dir.resolve("out-" + modelDir.getFileName()).toString(), "--window", "16",
+                "--batch", "2", "--micro-batch", "2", "--steps", "2", "--warmup", "1", "--feature-tokens", "400"));
+        args.addAll(List.of(more));
+        return CliRun.run(args.toArray(String[]::new));
+    }
+
+    private static void assertOneLineError(CliRun.Result r, String... words) {
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().startsWith("error: "), r.err());
+        for (String w : words) {
+            assertTrue(r.err().contains(w), "'" + w + "' in: " + r.err());
+        }
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
+
+    @Test
+    void aRunWithoutHeldOutTextSaysSo() {
+        CliRun.Result r = train(model, corpus);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("no held-out set"), r.out());
+        assertFalse(r.out().contains("NaN"), r.out());
+    }
+
+    @Test
+    void missingFilesAreNamedWithTheFix() throws Exception {
+        assertOneLineError(train(model, dir.resolve("missing.txt")), "missing.txt", "--corpus");
+        assertOneLineError(train(model, corpus, "--heldout", dir.resolve("nope.txt").toString()), "nope.txt", "--heldout");
+        assertOneLineError(train(dir.resolve("no-model"), corpus), "no-model", "does not exist");
+        Path noWeights = dir.resolve("no-weights");
+        Files.createDirectories(noWeights);
+        Files.copy(model.resolve("config.json"), noWeights.resolve("config.json"));
+        Files.copy(model.resolve("tokenizer.json"), noWeights.resolve("tokenizer.json"));
+        assertOneLineError(train(noWeights, corpus), "safetensors");
+    }
+
+    @Test
+    void aTokenizerOfAnotherModelIsRefused() throws Exception {
+        Path other = dir.resolve("other-tokenizer");
+        Files.createDirectories(other);
+        for (String f : List.of("config.json", "model.safetensors")) {
+            Files.copy(model.resolve(f), other.resolve(f));
+        }
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            texts.addAll(TinyModel.CORPUS);
+        }
+        BpeTrainer.write(BpeTrainer.train(texts, TinyModel.VOCAB + 40), other.resolve("tokenizer.json"));
+        assertOneLineError(train(other, corpus), "vocab_size " + TinyModel.VOCAB, "another model");
+    }
+
+    @Test
+    void aCorpusShorterThanOneWindowIsNamed() throws Exception {
+        Path tiny = dir.resolve("tiny-corpus.txt");
+        Files.writeString(tiny, "And God said.\n");
+        assertOneLineError(train(model, tiny), "tiny-corpus.txt", "fewer than one training window",
+                "--window");
+    }
+}
