@@ -17,9 +17,10 @@ import java.util.TreeMap;
  * What a speculative step costs on this machine, in milliseconds, measured: the verify forward of B
  * sequences with T new tokens each, and the draft chain of B sequences (the first pass over the
  * accepted pairs with its first depth list, then each further depth). Verify costs are measured on
- * scratch caches at anchor batch sizes (1, 2, 4, 8, ... and the largest batch), at warm-up or else the
- * first time a step needs one, and interpolated between them; each batch size then follows the verify forwards the decoder times
- * (an exponential average of the ratio measured / predicted). The draft costs are kept as shares of
+ * scratch caches (chains passed with tree masks, the path verification takes) at anchor batch sizes
+ * (1, 2, 4, 8, ... and the largest batch), at warm-up or else the first time a step needs one, and
+ * interpolated between them; each batch size then follows the verify forwards the decoder times (an
+ * exponential average of the ratio measured / predicted). The draft costs are kept as shares of
  * a one-token verify forward, starting from fixed shares and following what the drafter's calls
  * take: a machine whose speed changes (another tenant, another process) moves both alike, so a draft
  * cost last seen when the machine was slow does not stay too high while drafting is paused.
@@ -165,7 +166,7 @@ public final class CostModel {
                 for (int r = -1; r < samples.length; r++) {
                     List<SequenceInput> in = new ArrayList<>();
                     for (int i = 0; i < b; i++) {
-                        in.add(SequenceInput.causal(caches.get(i), tokens(TOKENS[ti], i + 7)));
+                        in.add(chain(caches.get(i), tokens(TOKENS[ti], i + 7)));
                     }
                     long t0 = System.nanoTime();
                     model.forward(in, ForwardOutput.LogitsMode.ALL).close();
@@ -185,6 +186,20 @@ public final class CostModel {
         } finally {
             KvCachePool.releaseAll(caches);
         }
+    }
+
+    /** A chain of new tokens with a tree mask, as verification passes it (the masked attention path). */
+    private static SequenceInput chain(KvCache cache, int[] tokens) {
+        int n = tokens.length;
+        int[] positions = new int[n];
+        boolean[][] mask = new boolean[n][n];
+        for (int i = 0; i < n; i++) {
+            positions[i] = cache.length() + i;
+            for (int j = 0; j <= i; j++) {
+                mask[i][j] = true;
+            }
+        }
+        return new SequenceInput(cache, tokens, positions, mask);
     }
 
     private int[] tokens(int n, int seed) {

@@ -63,4 +63,49 @@ class KafkaRequestDeserializerTest {
         assertTrue(dead > 1000, "most garbage must be dead letters, got " + dead);
         assertTrue(d.read("t", 0, 0, null).isLeft());
     }
+
+    /** The 22-byte record of the hardening issue: it declares 2,147,483,639 chat messages. */
+    static byte[] hugeMessageArray() throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(RecordCodec.MARKER);
+        out.write(0x01);
+        long fp = org.apache.avro.SchemaNormalization.parsingFingerprint64(GenerationRequest.getClassSchema());
+        for (int i = 0; i < 8; i++) {
+            out.write((int) (fp >>> (8 * i)) & 0xFF);
+        }
+        org.apache.avro.io.BinaryEncoder e = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+        e.writeString("a");
+        e.writeIndex(0);                 // prompt: null
+        e.writeArrayStart();
+        e.setItemCount(2_147_483_639L);  // messages: "this many follow"
+        e.flush();
+        return out.toByteArray();
+    }
+
+    @Test
+    void recordsThatDeclareHugeCollectionsOrExceedTheSizeLimitAreDeadLettersNotCrashes() throws Exception {
+        byte[] bomb = hugeMessageArray();
+        assertTrue(bomb.length < 32, "a small record: " + bomb.length);
+        Either<DeadLetter, GenerationRequest> out = d.read("t", 0, 5, bomb);
+        assertTrue(out.isLeft(), "dead letter");
+        assertTrue(out.left().getReason().length() <= DeadLetters.MAX_REASON, out.left().getReason());
+
+        KafkaRequestDeserializer small = new KafkaRequestDeserializer(RequestJson.STANDARD_DEFAULTS,
+                RequestLimits.DEFAULTS.with("record-bytes", 100));
+        byte[] big = ("{\"id\":\"x\",\"prompt\":\"" + "a".repeat(200) + "\"}").getBytes(StandardCharsets.UTF_8);
+        Either<DeadLetter, GenerationRequest> tooBig = small.read("t", 0, 6, big);
+        assertTrue(tooBig.isLeft());
+        assertTrue(tooBig.left().getReason().contains("record-bytes"), tooBig.left().getReason());
+        assertEquals(100, tooBig.left().getPayload().remaining(), "the payload kept is cut to the limit");
+    }
+
+    @Test
+    void aDeadLetterNeverEchoesMoreThanASmallReason() {
+        String huge = "9".repeat(1 << 20);
+        byte[] json = ("{\"id\":\"x\",\"prompt\":\"p\",\"max_new_tokens\":\"" + huge + "\"}").getBytes(StandardCharsets.UTF_8);
+        Either<DeadLetter, GenerationRequest> out = d.read("t", 0, 7, json);
+        assertTrue(out.isLeft(), "a string where a number belongs");
+        assertTrue(out.left().getReason().length() <= DeadLetters.MAX_REASON, "reason of " + out.left().getReason().length());
+        assertTrue(RecordCodec.deadLetters().encode(out.left()).length < 80 * 1024, "the dead letter stays small");
+    }
 }
