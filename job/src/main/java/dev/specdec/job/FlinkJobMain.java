@@ -51,7 +51,8 @@ public final class FlinkJobMain implements Callable<Integer> {
     @Option(names = "--checkpoint-dir", description = "Checkpoint folder URI (default: the cluster's execution.checkpointing.dir).")
     String checkpointDir;
 
-    @Option(names = "--restart-attempts", defaultValue = "10", description = "Restarts after failures (default ${DEFAULT-VALUE}).")
+    @Option(names = "--restart-attempts", defaultValue = "-1",
+            description = "Restarts in a row (exponential delay, 1 s to 1 min) before the job fails; -1 (default): no limit.")
     int restartAttempts;
 
     @Override
@@ -60,7 +61,8 @@ public final class FlinkJobMain implements Callable<Integer> {
         Configuration conf = JobEnvironment.configuration(checkpointInterval, checkpointDir, restartAttempts);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(parallelism);
-        StreamingJob.attach(env, endpoint, decode.clusterSettings(), sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS), parallelism);
+        StreamingJob.attach(env, endpoint, decode.clusterSettings(), sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS),
+                decode.limits(), parallelism);
         env.execute("specdec: " + endpoint.inputTopic() + " -> " + endpoint.outputTopic());
         return 0;
     }

@@ -134,7 +134,8 @@ class DeploymentFilesTest {
         assertFalse(props.containsKey("zookeeper.connect"));
         // The listener clients on the host use is published on the same port.
         assertTrue(props.getProperty("advertised.listeners").contains("PLAINTEXT_HOST://localhost:9092"));
-        assertTrue(strings(service(compose(), "kafka").get("ports"), "kafka.ports").contains("9092:9092"));
+        // Published on the host's loopback only: an unauthenticated listener must not face the network.
+        assertEquals(List.of("127.0.0.1:9092:9092"), strings(service(compose(), "kafka").get("ports"), "kafka.ports"));
         // The persistent log folder is a volume.
         assertTrue(strings(service(compose(), "kafka").get("volumes"), "kafka.volumes")
                 .contains("kafka-data:" + props.getProperty("log.dirs")));
@@ -161,9 +162,10 @@ class DeploymentFilesTest {
     }
 
     @Test
-    void dashboardPortIsPublished() {
+    void dashboardPortIsPublishedOnLoopbackOnly() {
         List<String> ports = strings(service(compose(), "jobmanager").get("ports"), "jobmanager.ports");
-        assertTrue(ports.contains("8081:8081"), "the Flink dashboard on port 8081: " + ports);
+        // The REST API uploads and runs jars: code execution for whoever reaches it.
+        assertEquals(List.of("127.0.0.1:8081:8081"), ports, "the Flink dashboard on 127.0.0.1:8081 only");
         assertEquals("jobmanager:8081", composeRun(compose()).jobManager(),
                 "flink run talks to the JobManager's REST port");
     }

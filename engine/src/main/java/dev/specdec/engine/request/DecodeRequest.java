@@ -15,7 +15,8 @@ public record DecodeRequest(String id, int[] promptIds, SamplingParams params) {
 
     /**
      * Checks the request against a model: its sampling values, that every prompt id is in the
-     * vocabulary, and that the prompt leaves room for at least one new token in the context. The
+     * vocabulary, and that the prompt leaves room for at least one new token in the context (decoding
+     * stops at the context's end; the job refuses a request that would, see its RequestCheck). The
      * one check every entry point runs (the engine's commands and the job's validation alike).
      *
      * @throws InvalidRequestException naming the first problem

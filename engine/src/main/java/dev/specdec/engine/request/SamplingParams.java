@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * How to pick tokens and when to stop. {@code temperature == 0} is greedy decoding. Randomness is a
+ * How to pick tokens and when to stop. A temperature below {@link #GREEDY_BELOW} is greedy decoding
+ * (as the serving systems treat it: dividing logits by 1e-310 is not sampling but overflow). Randomness is a
  * function of ({@code seed}, absolute position) only, so a speculative decoder reproduces plain
  * sampling token for token. Also the defaults a command gives requests that leave fields out
  * (serializable, so a job graph can carry them).
@@ -39,8 +40,11 @@ public record SamplingParams(int maxNewTokens, double temperature, int topK, dou
         return new SamplingParams(n, temperature, topK, topP, seed, stopTokenIds, stopStrings, ignoreEos);
     }
 
+    /** Temperatures below this decode greedily. */
+    public static final double GREEDY_BELOW = 1e-5;
+
     public boolean isGreedy() {
-        return temperature == 0;
+        return temperature < GREEDY_BELOW;
     }
 
     /** Checks every field; the message names the first invalid one. */

@@ -237,10 +237,10 @@ public final class BatchScheduler implements AutoCloseable {
             long started = WallClock.micros();
             try {
                 d.prefill(StepRunner.sequences(fresh));
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | OutOfMemoryError e) {
                 LOG.error("prefill of {} requests failed", fresh.size(), e);
                 d.release(StepRunner.sequences(fresh));
-                fresh.forEach(l -> updates.add(SequenceUpdate.failed(l.id, Finish.ERROR, "prefill failed: " + e)));
+                fresh.forEach(l -> updates.add(SequenceUpdate.failed(l.id, Finish.ERROR, ErrorText.of("prefill failed", e))));
                 return;
             }
             for (LiveRequest l : fresh) {

@@ -75,7 +75,7 @@ final class Resumer {
         } catch (RuntimeException e) {
             LOG.error("re-prefill of {} restored requests failed", reprefill.size(), e);
             d.release(StepRunner.sequences(reprefill));
-            reprefill.forEach(l -> failures.add(SequenceUpdate.failed(l.id, Finish.ERROR, "restore failed: " + e)));
+            reprefill.forEach(l -> failures.add(SequenceUpdate.failed(l.id, Finish.ERROR, ErrorText.of("restore failed", e))));
             reprefill.clear();
         }
         LOG.info("resumed {} requests with {}: {} from cache snapshots, {} by re-prefill",

@@ -70,10 +70,12 @@ final class StepRunner {
         try {
             d.step(sequences(ls));
             return;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // Native failures (PyTorch's out-of-memory among them) arrive as runtime exceptions; a Java
+            // out-of-memory from one step's tensors is survivable too: that step's memory is gone again.
             if (ls.size() == 1) {
                 LOG.error("decoding step of request {} failed", ls.get(0).id, e);
-                fail(ls.get(0), "decoding failed: " + e);
+                fail(ls.get(0), ErrorText.of("decoding failed", e));
                 return;
             }
             LOG.warn("decoding step of {} requests failed ({}); retrying them one by one", ls.size(), e.toString());
@@ -84,9 +86,9 @@ final class StepRunner {
                 if (!l.seq().isFinished()) {
                     d.step(List.of(l.seq()));
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | OutOfMemoryError e) {
                 LOG.error("decoding step of request {} failed", l.id, e);
-                fail(l, "decoding failed: " + e);
+                fail(l, ErrorText.of("decoding failed", e));
             }
         }
     }

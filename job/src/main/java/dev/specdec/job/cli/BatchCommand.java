@@ -61,6 +61,7 @@ public final class BatchCommand implements Callable<Integer> {
         SpecdecPipeline.Builder pipeline = SpecdecPipeline.builder()
                 .decode(decode.settings())
                 .defaults(sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS))
+                .limits(decode.limits())
                 .fileInput(in.toString())
                 .parallelism(cluster.parallelism());
         OutputFiles.prepare(out, overwrite);

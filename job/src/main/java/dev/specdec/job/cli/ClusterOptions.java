@@ -28,7 +28,8 @@ public final class ClusterOptions {
     @Option(names = "--checkpoint-dir", description = "Checkpoint folder (default: a temporary folder).")
     Path checkpointDir;
 
-    @Option(names = "--restart-attempts", defaultValue = "3", description = "Restarts after failures before the job fails.")
+    @Option(names = "--restart-attempts", defaultValue = "-1",
+            description = "Restarts in a row (exponential delay, 1 s to 1 min) before the job fails; -1 (default): no limit.")
     int restartAttempts;
 
     private int boundPort = -1;

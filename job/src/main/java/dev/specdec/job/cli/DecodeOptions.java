@@ -1,5 +1,7 @@
 package dev.specdec.job.cli;
 
+import dev.specdec.job.ingest.RequestLimits;
+
 import dev.specdec.engine.ForwardMode;
 import dev.specdec.engine.cli.Defaults;
 import dev.specdec.engine.cli.DrafterOptions;
@@ -12,6 +14,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 
 /** Model, drafter and decode-operator options shared by the job commands (the drafter options are the engine's). */
@@ -58,6 +61,17 @@ public final class DecodeOptions {
             description = {"PyTorch threads per decode engine (default 0: automatic, one core left to Flink and the",
                     "rest split among the TaskManager's slots; 1 on a 2-core machine)."})
     int intraOpThreads;
+
+    @Option(names = "--request-limit", paramLabel = "NAME=VALUE",
+            description = "Raise or lower a bound on one request (repeatable): record-bytes (1048576), prompt-bytes"
+                    + " (262144), id-bytes (256), messages (256), stop-strings (16), stop-length (256),"
+                    + " metadata-entries (64), metadata-bytes (16384).")
+    List<String> requestLimits;
+
+    /** What one request may hold: the defaults with the {@code --request-limit} settings applied. */
+    public RequestLimits limits() {
+        return RequestLimits.parse(requestLimits);
+    }
 
     public Path modelDir() {
         Path p = model != null ? model : Defaults.bundledModel();

@@ -38,7 +38,8 @@ public final class RunCommand implements Callable<Integer> {
         Configuration conf = cluster.configuration("run");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         env.setParallelism(cluster.parallelism());
-        StreamingJob.attach(env, endpoint, decode.settings(), sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS), cluster.parallelism());
+        StreamingJob.attach(env, endpoint, decode.settings(), sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS),
+                decode.limits(), cluster.parallelism());
         System.err.println("specdec run: requests from " + endpoint.inputTopic() + ", results to " + endpoint.outputTopic()
                 + " on " + endpoint.bootstrapServers() + "; dashboard http://127.0.0.1:" + cluster.webPort());
         try {

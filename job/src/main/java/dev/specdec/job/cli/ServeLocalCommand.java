@@ -75,7 +75,7 @@ public final class ServeLocalCommand implements Callable<Integer> {
             Configuration conf = cluster.configuration("serve");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
             env.setParallelism(cluster.parallelism());
-            StreamingJob.attach(env, endpoint, settings, defaults, cluster.parallelism());
+            StreamingJob.attach(env, endpoint, settings, defaults, decode.limits(), cluster.parallelism());
             JobClient job = env.executeAsync("specdec serve-local");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {

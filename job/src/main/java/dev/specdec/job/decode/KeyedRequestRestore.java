@@ -16,12 +16,13 @@ import java.util.function.Consumer;
  * After a restore, mails and the engine's memory are gone: every admitted request is found again in
  * keyed state. Requests that had committed tokens are resumed (from their full-tensor snapshot if the
  * checkpoint holds one that matches, else by re-prefill); requests still waiting are queued again in
- * their admission order.
+ * their admission order. Requests a client had cancelled are handed over again and cancelled at once,
+ * so that they still end with exactly one (cancelled) result.
  */
 final class KeyedRequestRestore {
     /** What to hand the new engine, and where admission numbering goes on. */
-    record Plan(List<Resume> resumes, List<AdmittedRequest> requeue, long nextAdmissionSeq) {
-        static final Plan EMPTY = new Plan(List.of(), List.of(), 0);
+    record Plan(List<Resume> resumes, List<AdmittedRequest> requeue, List<String> cancelled, long nextAdmissionSeq) {
+        static final Plan EMPTY = new Plan(List.of(), List.of(), List.of(), 0);
 
         int size() {
             return resumes.size() + requeue.size();
@@ -32,9 +33,10 @@ final class KeyedRequestRestore {
     }
 
     static Plan plan(List<String> keys, Consumer<String> setKey, ValueState<AdmittedRequest> requests,
-                     VerifyLedger verify, DraftLedger draft) throws Exception {
+                     ValueState<Boolean> cancelRequested, VerifyLedger verify, DraftLedger draft) throws Exception {
         List<Resume> resumes = new ArrayList<>();
         List<AdmittedRequest> requeue = new ArrayList<>();
+        List<String> cancelled = new ArrayList<>();
         long next = 0;
         for (String key : keys) {
             setKey.accept(key);
@@ -43,6 +45,9 @@ final class KeyedRequestRestore {
                 continue;
             }
             next = Math.max(next, a.admissionSeq() + 1);
+            if (Boolean.TRUE.equals(cancelRequested.value())) {
+                cancelled.add(key);
+            }
             VerifyProgress v = verify.progress();
             if (v == null || v.count() == 0) {
                 requeue.add(a);
@@ -59,6 +64,6 @@ final class KeyedRequestRestore {
             }
         }
         requeue.sort(Comparator.comparingLong(AdmittedRequest::admissionSeq));
-        return new Plan(resumes, requeue, next);
+        return new Plan(resumes, requeue, cancelled, next);
     }
 }

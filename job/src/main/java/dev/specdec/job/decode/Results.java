@@ -1,5 +1,7 @@
 package dev.specdec.job.decode;
 
+import dev.specdec.job.ingest.DeadLetters;
+
 import dev.specdec.engine.request.Finish;
 import dev.specdec.engine.serve.SequenceUpdate;
 import dev.specdec.engine.serve.WallClock;
@@ -90,7 +92,7 @@ public final class Results {
                 .setText("")
                 .setTokenIds(new ArrayList<>())
                 .setFinishReason(FinishReason.ERROR)
-                .setError(message)
+                .setError(DeadLetters.cut(message, DeadLetters.MAX_REASON))
                 .setUsage(new Usage(promptTokens, 0))
                 .setSpeculative(new SpeculativeStats(drafter == null ? "" : drafter.toLowerCase(Locale.ROOT), 0, 0, 0.0, 0.0, 0.0))
                 .setTimings(new Timings(total, 0.0, 0.0, total))

@@ -79,11 +79,18 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
 
     static final ValueStateDescriptor<AdmittedRequest> REQUEST =
             new ValueStateDescriptor<>("request", new AdmittedRequestSerializer());
+    /**
+     * A client's cancellation, kept until the request's result is out: the engine applies a cancel
+     * asynchronously, so a checkpoint between the two must still hold it, or a restore would lose it.
+     */
+    static final ValueStateDescriptor<Boolean> CANCEL_REQUESTED =
+            new ValueStateDescriptor<>("cancel-requested", org.apache.flink.api.common.typeinfo.Types.BOOLEAN);
 
     private final transient DecodeSettings settings;
     private final transient MailboxExecutor mailbox;
 
     private transient ValueState<AdmittedRequest> requests;
+    private transient ValueState<Boolean> cancelRequested;
     private transient VerifyLedger verify;
     private transient DraftLedger draft;
     private transient DecodeMetrics metrics;
@@ -109,6 +116,7 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
         outcomes = new OutcomeMailbox(mailbox, this::apply);
         tensorCheckpoints = new FullTensorCheckpoints();
         requests = getPartitionedState(REQUEST);
+        cancelRequested = getPartitionedState(CANCEL_REQUESTED);
         verify = new VerifyLedger(this::keyedState);
         draft = new DraftLedger(this::keyedState);
         device = DeviceSelector.select(settings.verifyDevice(),
@@ -121,7 +129,7 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
             try (Stream<String> s = this.<String>getKeyedStateBackend().getKeys(REQUEST.getName(), VoidNamespace.INSTANCE)) {
                 keys = s.collect(Collectors.toList());
             }
-            restored = KeyedRequestRestore.plan(keys, this::setCurrentKey, requests, verify, draft);
+            restored = KeyedRequestRestore.plan(keys, this::setCurrentKey, requests, cancelRequested, verify, draft);
             nextAdmissionSeq = restored.nextAdmissionSeq();
             metrics.restored(restored.size());
             LOG.info("restored {} requests being decoded and {} waiting", restored.resumes().size(),
@@ -159,6 +167,9 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
         for (AdmittedRequest a : restored.requeue()) {
             handOver(a.request());
         }
+        for (String id : restored.cancelled()) {
+            engine.cancel(id, "cancelled by the client");
+        }
         restored = KeyedRequestRestore.Plan.EMPTY;
     }
 
@@ -167,6 +178,7 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
         TokenizedRequest r = element.getValue();
         if (r.cancel()) {
             if (requests.value() != null) {
+                cancelRequested.update(true);
                 engine.cancel(r.id(), "cancelled by the client");
             } else {
                 LOG.debug("cancellation of unknown or finished request {} ignored", r.id());
@@ -226,6 +238,7 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
     private void finish(AdmittedRequest a, VerifyProgress v, DraftProgress d, SequenceUpdate.Ending ending) {
         output.collect(new StreamRecord<>(Results.of(a.request(), v, d, ending.finish(), ending.error(), ending.text())));
         requests.clear();
+        cancelRequested.clear();
         verify.clear();
         draft.clear();
         inEngine.remove(a.request().id());

@@ -1,28 +1,43 @@
 package dev.specdec.job.ingest;
 
+import dev.specdec.engine.request.InvalidRequestException;
 import dev.specdec.records.ChatMessage;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Renders chat messages as one prompt for a base model without a chat template: each message as a
- * {@code "Role: content"} paragraph, then {@code "Assistant:"} for the model to continue.
+ * {@code "Role: content"} paragraph, then {@code "Assistant:"} for the model to continue. Roles are
+ * system, user or assistant. A line inside a message that starts like a turn ("Assistant: ...")
+ * is quoted with "> ", so that no message can fake another party's turn in this format.
  */
 public final class ChatPrompt {
+    static final Set<String> ROLES = Set.of("system", "user", "assistant");
+    private static final Pattern TURN_LIKE = Pattern.compile("(?im)^([ \\t]*(?:system|user|assistant)[ \\t]*:)");
+
     private ChatPrompt() {
     }
 
     public static String render(List<ChatMessage> messages) {
         StringBuilder sb = new StringBuilder();
-        for (ChatMessage m : messages) {
-            String role = m.getRole().trim();
-            if (role.isEmpty()) {
-                throw new IllegalArgumentException("a chat message has an empty role");
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage m = messages.get(i);
+            String role = m.getRole() == null ? "" : m.getRole().trim().toLowerCase(Locale.ROOT);
+            if (!ROLES.contains(role)) {
+                throw new InvalidRequestException("chat message " + (i + 1) + " has role '" + cut(m.getRole())
+                        + "': roles are system, user and assistant");
             }
-            sb.append(role.substring(0, 1).toUpperCase(Locale.ROOT)).append(role.substring(1).toLowerCase(Locale.ROOT))
-                    .append(": ").append(m.getContent().trim()).append("\n\n");
+            String content = m.getContent() == null ? "" : m.getContent().trim();
+            sb.append(Character.toUpperCase(role.charAt(0))).append(role.substring(1)).append(": ")
+                    .append(TURN_LIKE.matcher(content).replaceAll("> $1")).append("\n\n");
         }
         return sb.append("Assistant:").toString();
+    }
+
+    private static String cut(String s) {
+        return s == null ? "" : s.length() <= 32 ? s : s.substring(0, 32) + "...";
     }
 }

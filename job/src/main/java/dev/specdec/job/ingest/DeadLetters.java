@@ -10,6 +10,9 @@ import java.util.Arrays;
 public final class DeadLetters {
     /** Raw payloads are cut to this size: a dead letter must stay a small record. */
     static final int MAX_PAYLOAD = 64 * 1024;
+    /** Reasons and ids echo at most this many characters: a reason may quote the field it rejects. */
+    public static final int MAX_REASON = 1024;
+    static final int MAX_ID = 256;
 
     private DeadLetters() {
     }
@@ -32,15 +35,31 @@ public final class DeadLetters {
         return base("job", null, reason, requestId).build();
     }
 
+    /** The first {@code max} bytes of a payload (all of it when shorter; empty for null). */
+    static byte[] head(byte[] payload, int max) {
+        return payload == null ? new byte[0] : payload.length > max ? Arrays.copyOf(payload, max) : payload;
+    }
+
+    /** {@code s} cut to at most {@code max} characters (never inside a surrogate pair), marked when cut. */
+    public static String cut(String s, int max) {
+        if (s == null || s.length() <= max) {
+            return s;
+        }
+        String mark = "... (" + s.length() + " characters)";
+        int end = Math.max(0, max - mark.length());
+        if (end > 0 && Character.isHighSurrogate(s.charAt(end - 1))) {
+            end--;
+        }
+        return s.substring(0, end) + mark;
+    }
+
     private static DeadLetter.Builder base(String source, byte[] payload, String reason, String requestId) {
-        byte[] p = payload == null ? new byte[0]
-                : payload.length > MAX_PAYLOAD ? Arrays.copyOf(payload, MAX_PAYLOAD) : payload;
         return DeadLetter.newBuilder()
                 .setSource(source)
                 .setTopic(null).setPartition(null).setOffset(null).setFile(null).setLine(null)
-                .setRequestId(requestId)
-                .setReason(reason == null ? "unknown error" : reason)
-                .setPayload(ByteBuffer.wrap(p))
+                .setRequestId(cut(requestId, MAX_ID))
+                .setReason(reason == null ? "unknown error" : cut(reason, MAX_REASON))
+                .setPayload(ByteBuffer.wrap(head(payload, MAX_PAYLOAD)))
                 .setTimeMs(System.currentTimeMillis());
     }
 }

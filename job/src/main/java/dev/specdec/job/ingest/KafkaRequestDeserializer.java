@@ -19,7 +19,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads prompts-topic records: Avro single-object encoded {@code GenerationRequest}s (any published
  * schema version) or the same request as a JSON object (handy from {@code kafka-console-producer}).
- * Anything else becomes a dead letter with its topic, partition and offset; this never throws.
+ * Anything else becomes a dead letter with its topic, partition and offset: an empty or null value, a
+ * record over {@link RequestLimits#recordBytes()}, an undecodable one, and one whose decoding would
+ * exhaust the heap (Avro's collection limits are set by {@link RecordCodec}). This never throws.
  * Requests without an id (JSON only) are named after their position, {@code topic-partition-offset},
  * which is stable across replays.
  */
@@ -27,10 +29,16 @@ public final class KafkaRequestDeserializer implements KafkaRecordDeserializatio
     private static final long serialVersionUID = 1L;
 
     private final SamplingParams defaults;
+    private final RequestLimits limits;
     private transient RecordCodec<GenerationRequest> codec;
 
-    public KafkaRequestDeserializer(SamplingParams defaults) {
+    public KafkaRequestDeserializer(SamplingParams defaults, RequestLimits limits) {
         this.defaults = defaults;
+        this.limits = limits;
+    }
+
+    public KafkaRequestDeserializer(SamplingParams defaults) {
+        this(defaults, RequestLimits.DEFAULTS);
     }
 
     @Override
@@ -48,7 +56,11 @@ public final class KafkaRequestDeserializer implements KafkaRecordDeserializatio
             codec = RecordCodec.requests();
         }
         if (value == null || value.length == 0) {
-            return Ingested.deadLetter(DeadLetters.fromKafka(topic, partition, offset, value, "empty record", null));
+            return dead(topic, partition, offset, value, "empty record (a null value or no bytes)", null);
+        }
+        if (value.length > limits.recordBytes()) {
+            return dead(topic, partition, offset, value, "record of " + value.length + " bytes is over the limit of "
+                    + limits.recordBytes() + " (--request-limit record-bytes=N raises it)", null);
         }
         try {
             if (RecordCodec.looksLikeSingleObject(value)) {
@@ -58,14 +70,23 @@ public final class KafkaRequestDeserializer implements KafkaRecordDeserializatio
                 String fallbackId = topic + "-" + partition + "-" + offset;
                 return Ingested.request(RequestJson.parseLine(new String(value, StandardCharsets.UTF_8), fallbackId, defaults));
             }
-            return Ingested.deadLetter(DeadLetters.fromKafka(topic, partition, offset, value,
-                    "not a GenerationRequest: expected Avro single-object encoding or a JSON object", null));
+            return dead(topic, partition, offset, value,
+                    "not a GenerationRequest: expected Avro single-object encoding or a JSON object", null);
         } catch (RecordFormatException e) {
-            return Ingested.deadLetter(DeadLetters.fromKafka(topic, partition, offset, value, e.getMessage(), e.requestId()));
+            return dead(topic, partition, offset, value, e.getMessage(), e.requestId());
         } catch (IOException | RuntimeException e) {
-            return Ingested.deadLetter(DeadLetters.fromKafka(topic, partition, offset, value,
-                    "undecodable Avro record: " + e.getMessage(), null));
+            return dead(topic, partition, offset, value, "undecodable Avro record: " + e.getMessage(), null);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            // One record asked for more than the heap (a declared collection size) or nested too deep; the
+            // failed allocation freed everything it took, so the job goes on without it.
+            return dead(topic, partition, offset, value, "undecodable record: decoding it needed " + e, null);
         }
+    }
+
+    private Either<DeadLetter, GenerationRequest> dead(String topic, int partition, long offset, byte[] value,
+                                                       String reason, String requestId) {
+        return Ingested.deadLetter(DeadLetters.fromKafka(topic, partition, offset, DeadLetters.head(value,
+                limits.recordBytes()), reason, requestId));
     }
 
     private static boolean startsLikeJson(byte[] value) {

@@ -36,9 +36,11 @@ public final class RequestFileFormat implements BulkFormat<Either<DeadLetter, Ge
     private static final long serialVersionUID = 1L;
 
     private final SamplingParams defaults;
+    private final RequestLimits limits;
 
-    public RequestFileFormat(SamplingParams defaults) {
+    public RequestFileFormat(SamplingParams defaults, RequestLimits limits) {
         this.defaults = defaults;
+        this.limits = limits;
     }
 
     @Override
@@ -64,24 +66,30 @@ public final class RequestFileFormat implements BulkFormat<Either<DeadLetter, Ge
     }
 
     private StreamFormat<Either<DeadLetter, GenerationRequest>> formatFor(String file) {
-        return file.toLowerCase(Locale.ROOT).endsWith(".avro") ? new AvroFile(file) : new JsonLines(file, defaults);
+        return file.toLowerCase(Locale.ROOT).endsWith(".avro") ? new AvroFile(file) : new JsonLines(file, defaults, limits.recordBytes());
     }
 
-    /** One JSON object per line; blank lines are skipped. */
+    /**
+     * One JSON object per line; blank lines are skipped. A line longer than the record limit is not
+     * held in memory: its head becomes a dead letter and reading goes on after its end.
+     */
     static final class JsonLines extends SimpleStreamFormat<Either<DeadLetter, GenerationRequest>> {
         private static final long serialVersionUID = 1L;
         private final String file;
         private final SamplingParams defaults;
+        private final int maxLineChars;
 
-        JsonLines(String file, SamplingParams defaults) {
+        JsonLines(String file, SamplingParams defaults, int maxLineChars) {
             this.file = file;
             this.defaults = defaults;
+            this.maxLineChars = maxLineChars;
         }
 
         @Override
         public StreamFormat.Reader<Either<DeadLetter, GenerationRequest>> createReader(Configuration config,
                                                                                     FSDataInputStream stream) {
-            BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
+            BoundedLines in = new BoundedLines(new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8)),
+                    maxLineChars);
             String stem = stem(file);
             return new StreamFormat.Reader<>() {
                 private long lineNo;
@@ -90,12 +98,17 @@ public final class RequestFileFormat implements BulkFormat<Either<DeadLetter, Ge
                 public Either<DeadLetter, GenerationRequest> read() throws IOException {
                     String line;
                     do {
-                        line = in.readLine();
+                        line = in.next();
                         if (line == null) {
                             return null;
                         }
                         lineNo++;
-                    } while (line.isBlank());
+                    } while (!in.overlong() && line.isBlank());
+                    if (in.overlong()) {
+                        return Ingested.deadLetter(DeadLetters.fromFile(file, lineNo, line, "line of " + in.length()
+                                + " characters is over the limit of " + maxLineChars
+                                + " (--request-limit record-bytes=N raises it)", null));
+                    }
                     try {
                         return Ingested.request(RequestJson.parseLine(line, stem + ":" + lineNo, defaults));
                     } catch (RecordFormatException e) {
@@ -113,6 +126,54 @@ public final class RequestFileFormat implements BulkFormat<Either<DeadLetter, Ge
         @Override
         public TypeInformation<Either<DeadLetter, GenerationRequest>> getProducedType() {
             return Ingested.type();
+        }
+    }
+
+    /** Lines of a reader, each held up to {@code max} characters; the rest of a longer line is skipped. */
+    static final class BoundedLines implements java.io.Closeable {
+        private final java.io.Reader in;
+        private final int max;
+        private long length;
+
+        BoundedLines(java.io.Reader in, int max) {
+            this.in = in;
+            this.max = max;
+        }
+
+        /** The next line without its end (its first {@code max} characters if longer), or null at the end. */
+        String next() throws IOException {
+            StringBuilder line = new StringBuilder();
+            length = 0;
+            int c = in.read();
+            if (c < 0) {
+                return null;
+            }
+            while (c >= 0 && c != '\n') {
+                if (length++ < max) {
+                    line.append((char) c);
+                }
+                c = in.read();
+            }
+            if (line.length() > 0 && line.charAt(line.length() - 1) == '\r' && length <= max) {
+                line.setLength(line.length() - 1);
+                length--;
+            }
+            return line.toString();
+        }
+
+        /** Whether the line last returned was longer than the limit. */
+        boolean overlong() {
+            return length > max;
+        }
+
+        /** The full length of the line last returned. */
+        long length() {
+            return length;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 

@@ -7,6 +7,7 @@ import dev.specdec.job.decode.SpeculativeDecodeOperatorFactory;
 import dev.specdec.job.ingest.Ingested;
 import dev.specdec.job.ingest.KafkaRequestDeserializer;
 import dev.specdec.job.ingest.RequestFileFormat;
+import dev.specdec.job.ingest.RequestLimits;
 import dev.specdec.job.ingest.RequestValidator;
 import dev.specdec.job.records.RecordCodec;
 import dev.specdec.engine.request.SamplingParams;
@@ -55,6 +56,7 @@ public final class SpecdecPipeline {
 
     private final DecodeSettings decode;
     private final SamplingParams defaults;
+    private final RequestLimits limits;
     private final String inputPath;
     private final KafkaEndpoint kafka;
     private final int parallelism;
@@ -62,6 +64,7 @@ public final class SpecdecPipeline {
     private SpecdecPipeline(Builder b) {
         this.decode = b.decode;
         this.defaults = b.defaults;
+        this.limits = b.limits;
         this.inputPath = b.inputPath;
         this.kafka = b.kafka;
         this.parallelism = b.parallelism;
@@ -74,7 +77,7 @@ public final class SpecdecPipeline {
     private Outputs addTo(StreamExecutionEnvironment env) {
         DataStream<Either<DeadLetter, GenerationRequest>> input = inputPath != null ? fileInput(env) : kafkaInput(env);
         SingleOutputStreamOperator<TokenizedRequest> valid = input
-                .process(new RequestValidator(decode.modelDir(), decode.defaultMethod(), decode.defaultTimeoutMillis()),
+                .process(new RequestValidator(decode.modelDir(), decode.defaultMethod(), decode.defaultTimeoutMillis(), limits),
                         TokenizedRequestSerializer.typeInfo())
                 .name("validate").uid("validate")
                 .setParallelism(parallelism);
@@ -92,7 +95,7 @@ public final class SpecdecPipeline {
 
     private DataStream<Either<DeadLetter, GenerationRequest>> fileInput(StreamExecutionEnvironment env) {
         FileSource<Either<DeadLetter, GenerationRequest>> source =
-                FileSource.forBulkFileFormat(new RequestFileFormat(defaults), new Path(inputPath)).build();
+                FileSource.forBulkFileFormat(new RequestFileFormat(defaults, limits), new Path(inputPath)).build();
         return env.fromSource(source, WatermarkStrategy.noWatermarks(), "requests (files)", Ingested.type())
                 .setDescription("requests <- " + inputPath).uid("source").setParallelism(1);
     }
@@ -104,7 +107,7 @@ public final class SpecdecPipeline {
                 .setGroupId(kafka.groupId())
                 // Resume from the group's committed offsets; a new group starts at the beginning of the topic.
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new KafkaRequestDeserializer(defaults))
+                .setDeserializer(new KafkaRequestDeserializer(defaults, limits))
                 // Prompts are produced transactionally by some clients: never read aborted ones.
                 .setProperty("isolation.level", "read_committed")
                 .build();
@@ -179,6 +182,7 @@ public final class SpecdecPipeline {
     public static final class Builder {
         private DecodeSettings decode;
         private SamplingParams defaults = RequestJson.STANDARD_DEFAULTS;
+        private RequestLimits limits = RequestLimits.DEFAULTS;
         private String inputPath;
         private KafkaEndpoint kafka;
         private int parallelism = 1;
@@ -193,6 +197,12 @@ public final class SpecdecPipeline {
 
         public Builder defaults(SamplingParams defaults) {
             this.defaults = defaults;
+            return this;
+        }
+
+        /** What one request may hold ({@link RequestLimits#DEFAULTS} unless set). */
+        public Builder limits(RequestLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "request limits");
             return this;
         }
 

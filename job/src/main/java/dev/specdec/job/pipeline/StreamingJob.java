@@ -1,6 +1,7 @@
 package dev.specdec.job.pipeline;
 
 import dev.specdec.job.decode.DecodeSettings;
+import dev.specdec.job.ingest.RequestLimits;
 import dev.specdec.job.records.RecordJson;
 import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.records.DeadLetter;
@@ -19,9 +20,15 @@ public final class StreamingJob {
 
     public static void attach(StreamExecutionEnvironment env, KafkaEndpoint kafka, DecodeSettings decode,
                               SamplingParams defaults, int parallelism) {
+        attach(env, kafka, decode, defaults, RequestLimits.DEFAULTS, parallelism);
+    }
+
+    public static void attach(StreamExecutionEnvironment env, KafkaEndpoint kafka, DecodeSettings decode,
+                              SamplingParams defaults, RequestLimits limits, int parallelism) {
         SpecdecPipeline.Outputs streams = SpecdecPipeline.builder()
                 .decode(decode.toBuilder().streamChunks(kafka.chunkTopic() != null).build())
                 .defaults(defaults)
+                .limits(limits)
                 .kafkaInput(kafka)
                 .parallelism(parallelism)
                 .build(env);

@@ -21,8 +21,39 @@ import java.util.List;
  * {@code schemas/history/} and are packaged as resources.
  */
 public final class RecordCodec<T extends SpecificRecordBase> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RecordCodec.class);
+
+    /**
+     * Avro's own bounds on what one record may declare (it allocates a declared collection before
+     * reading it: 22 bytes can ask for two billion elements). Set before Avro reads its limits, the
+     * first time this class is used in a JVM, unless the JVM was started with them.
+     */
+    static final long MAX_COLLECTION_ITEMS = 1 << 20;
+    static final long MAX_STRING_BYTES = 64L << 20;
+
+    static {
+        limit(org.apache.avro.SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY, MAX_COLLECTION_ITEMS);
+        limit(org.apache.avro.SystemLimitException.MAX_STRING_LENGTH_PROPERTY, MAX_STRING_BYTES);
+        limit(org.apache.avro.SystemLimitException.MAX_BYTES_LENGTH_PROPERTY, MAX_STRING_BYTES);
+        try {
+            org.apache.avro.SystemLimitException.checkMaxCollectionLength(MAX_COLLECTION_ITEMS + 1);
+            LOG.warn("Avro's collection limit was fixed before this job set it; oversized records are still caught"
+                    + " as they fail to allocate (start the JVM with -D{}={} to bound them earlier)",
+                    org.apache.avro.SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY, MAX_COLLECTION_ITEMS);
+        } catch (org.apache.avro.SystemLimitException expected) {
+            // the limit is in force
+        }
+    }
+
+    private static void limit(String property, long value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, Long.toString(value));
+        }
+    }
+
     /** Every schema version ever published, oldest first (resources under {@code specdec/schemas/history/}). */
-    static final List<String> REQUEST_HISTORY = List.of("GenerationRequest-v1.avsc", "GenerationRequest-v2.avsc");
+    static final List<String> REQUEST_HISTORY = List.of("GenerationRequest-v1.avsc", "GenerationRequest-v2.avsc",
+            "GenerationRequest-v3.avsc");
 
     /** First byte of every single-object encoded record. */
     public static final byte MARKER = (byte) 0xC3;

@@ -181,10 +181,17 @@ public final class RequestJson {
         }
         if (j.hasNonNull("timeout_ms")) {
             JsonNode x = j.get("timeout_ms");
-            if (!x.isIntegralNumber()) {
-                throw new RecordFormatException("timeout_ms must be an integer", id);
+            if (!x.isIntegralNumber() || !x.canConvertToLong()) {
+                throw new RecordFormatException("timeout_ms must be an integer of milliseconds", id);
             }
             b.setTimeoutMs(x.asLong());
+        }
+        if (j.has("truncate_prompt")) {
+            JsonNode x = j.get("truncate_prompt");
+            if (!x.isBoolean()) {
+                throw new RecordFormatException("truncate_prompt must be true or false", id);
+            }
+            b.setTruncatePrompt(x.asBoolean());
         }
         if (j.hasNonNull("action")) {
             String a = text(j, "action", id).toUpperCase(Locale.ROOT);

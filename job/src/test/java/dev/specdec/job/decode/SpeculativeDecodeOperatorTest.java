@@ -134,4 +134,42 @@ class SpeculativeDecodeOperatorTest {
         resumesAfterRestore(DecodeSettings.CacheCheckpoint.FULL_TENSOR,
                 new SamplingParams(MAX_NEW, 0.8, 20, 0.95, 7, Set.of(), List.of(), true));
     }
+
+    /**
+     * A cancel the operator has received but the engine has not yet applied when a checkpoint is
+     * taken is in that checkpoint: the restored operator cancels the request, which ends once, as
+     * cancelled; the other requests finish normally.
+     */
+    @Test
+    void aCancelInTheCheckpointSurvivesTheRestore() throws Exception {
+        SamplingParams p = SamplingParams.greedy(MAX_NEW).withIgnoreEos(true);
+        Map<String, GenerationResult> results = new HashMap<>();
+        OperatorSubtaskState snapshot;
+        try (TextTokenizer tok = TextTokenizer.load(model);
+             KeyedOneInputStreamOperatorTestHarness<String, TokenizedRequest, GenerationResult> first =
+                     harness(DecodeSettings.CacheCheckpoint.COMPACT)) {
+            first.open();
+            for (Map.Entry<String, String> e : PROMPTS.entrySet()) {
+                first.processElement(request(e.getKey(), tok.encode(e.getValue()), p), 0);
+            }
+            decodeUntil(first, 4);
+            first.processElement(TokenizedRequest.cancellation("h2", 0), 0);
+            // No mail runs between the cancel and the snapshot: the engine's cancellation is not applied yet.
+            snapshot = first.snapshot(1, 1);
+            first.extractOutputValues().forEach(r -> results.put(r.getRequestId(), r));
+        }
+        assertTrue(!results.containsKey("h2"), "the cancellation had not reached the result yet");
+        try (KeyedOneInputStreamOperatorTestHarness<String, TokenizedRequest, GenerationResult> second =
+                     harness(DecodeSettings.CacheCheckpoint.COMPACT)) {
+            second.initializeState(snapshot);
+            second.open();
+            second.endInput();
+            for (GenerationResult r : second.extractOutputValues()) {
+                assertTrue(results.put(r.getRequestId(), r) == null, "one result per request: " + r.getRequestId());
+            }
+        }
+        assertEquals(PROMPTS.keySet(), results.keySet());
+        assertEquals("CANCELLED", results.get("h2").getFinishReason().name());
+        assertEquals("LENGTH", results.get("h1").getFinishReason().name());
+    }
 }
