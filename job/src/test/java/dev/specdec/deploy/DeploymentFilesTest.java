@@ -881,7 +881,11 @@ class DeploymentFilesTest {
         }
 
         KafkaEndpoint endpoint() {
-            return ((KafkaOptions) field("kafka")).endpoint();
+            try {
+                return ((KafkaOptions) field("kafka")).endpoint();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
 
         Object field(String name) {

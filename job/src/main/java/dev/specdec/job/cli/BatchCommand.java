@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,6 +40,11 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace the results of an earlier run in the output folder.")
     boolean overwrite;
 
+    @Option(names = "--resume",
+            description = {"Finish a run that was interrupted (Ctrl-C, kill, crash) in the output folder: from its",
+                    "newest checkpoint, keeping the results it committed; none is generated twice."})
+    boolean resume;
+
     @Option(names = "--quiet", description = "No progress line.")
     boolean quiet;
 
@@ -64,8 +70,9 @@ public final class BatchCommand implements Callable<Integer> {
                 .limits(decode.limits())
                 .fileInput(in.toString())
                 .parallelism(cluster.parallelism());
-        OutputFiles.prepare(out, overwrite);
-        Configuration conf = cluster.configuration("batch");
+        Path checkpoints = cluster.checkpointFolder(out.resolve(".checkpoints"));
+        prepare(out, checkpoints);
+        Configuration conf = cluster.configuration(checkpoints, resume);
         int port = cluster.webPort();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         env.setParallelism(cluster.parallelism());
@@ -74,7 +81,11 @@ public final class BatchCommand implements Callable<Integer> {
         SpecdecPipeline.sinkDeadLettersToFiles(streams.deadLetters(), out.resolve("dead-letters").toString());
 
         long total = InputCount.count(in);
-        System.err.println("specdec batch: " + total + " requests from " + in);
+        System.err.println("specdec batch: " + total + " requests from " + in + (resume ? " (resumed)" : ""));
+        if (resume) {
+            total = Math.max(0, total - OutputFiles.committedLines(out, "results").size()
+                    - OutputFiles.committedLines(out.resolve("dead-letters"), "dead-letters").size());
+        }
         System.err.println("Flink dashboard: http://127.0.0.1:" + port + "  (the job ends when the dataset is done)");
         JobClient job = env.executeAsync("specdec batch: " + in.getFileName());
         ProgressLine progress = new ProgressLine(new FlinkRest(port, job.getJobID().toString()), total, System.err);
@@ -92,6 +103,10 @@ public final class BatchCommand implements Callable<Integer> {
             progressThread.interrupt();
             progressThread.join(2000);
         }
+        // A finished run needs neither its checkpoints nor files a killed run left in progress.
+        LocalCheckpoints.clear(checkpoints);
+        OutputFiles.removeAbandoned(out, "results");
+        OutputFiles.removeAbandoned(out.resolve("dead-letters"), "dead-letters");
         List<JsonNode> results = OutputFiles.committedLines(out, "results");
         List<JsonNode> dead = OutputFiles.committedLines(out.resolve("dead-letters"), "dead-letters");
         ResultSummary summary = ResultSummary.of(results);
@@ -99,5 +114,26 @@ public final class BatchCommand implements Callable<Integer> {
         System.out.println("results: " + out + "/results-*.jsonl"
                 + (dead.isEmpty() ? "" : "; " + dead.size() + " dead letters: " + out.resolve("dead-letters")));
         return 0;
+    }
+
+    /** Checks the output folder against --resume and --overwrite and clears it for a new run. */
+    private void prepare(Path out, Path checkpoints) throws IOException {
+        boolean interrupted = LocalCheckpoints.latest(checkpoints).isPresent();
+        if (resume) {
+            if (overwrite) {
+                throw new IllegalArgumentException("--resume keeps an earlier run's results and --overwrite replaces them: pass one");
+            }
+            if (!interrupted) {
+                throw new IllegalArgumentException("nothing to resume in " + out + ": no checkpoint of an interrupted run"
+                        + " in " + checkpoints + " (run without --resume)");
+            }
+            return;
+        }
+        if (interrupted && !overwrite) {
+            throw new IllegalArgumentException("output folder " + out + " holds an interrupted run"
+                    + " (pass --resume to finish it, or --overwrite to start again)");
+        }
+        LocalCheckpoints.clear(checkpoints);
+        OutputFiles.prepare(out, overwrite);
     }
 }

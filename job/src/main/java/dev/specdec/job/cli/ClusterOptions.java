@@ -1,7 +1,9 @@
 package dev.specdec.job.cli;
 
 import dev.specdec.job.pipeline.JobEnvironment;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -25,7 +27,9 @@ public final class ClusterOptions {
             description = "Checkpoint interval (default ${DEFAULT-VALUE}).")
     Duration checkpointInterval;
 
-    @Option(names = "--checkpoint-dir", description = "Checkpoint folder (default: a temporary folder).")
+    @Option(names = "--checkpoint-dir",
+            description = {"Checkpoint folder, kept after the process ends: a run started again on it resumes",
+                    "from its newest checkpoint (default: a temporary folder)."})
     Path checkpointDir;
 
     @Option(names = "--restart-attempts", defaultValue = "-1",
@@ -41,9 +45,38 @@ public final class ClusterOptions {
         return parallelism;
     }
 
-    /** The local cluster's configuration; creates the checkpoint folder. */
+    /**
+     * The local cluster's configuration. With {@code --checkpoint-dir} the checkpoints outlive the
+     * process and the job resumes from the newest one there; without it they go to a temporary folder.
+     */
     public Configuration configuration(String purpose) throws IOException {
-        Path dir = checkpointDir != null ? checkpointDir : TempDirs.create("specdec-" + purpose + "-checkpoints");
+        if (checkpointDir != null) {
+            return configuration(checkpointDir, true);
+        }
+        return build(TempDirs.create("specdec-" + purpose + "-checkpoints"));
+    }
+
+    /**
+     * The local cluster's configuration with checkpoints kept in {@code dir} (the
+     * {@code --checkpoint-dir} folder instead, when given), resuming from the newest one there if
+     * {@code resume}.
+     */
+    public Configuration configuration(Path dir, boolean resume) throws IOException {
+        Path folder = checkpointFolder(dir);
+        Configuration conf = build(folder);
+        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        if (resume) {
+            LocalCheckpoints.resumeFrom(folder, conf, System.err);
+        }
+        return conf;
+    }
+
+    /** The {@code --checkpoint-dir} folder when given, else {@code dir}. */
+    public Path checkpointFolder(Path dir) {
+        return (checkpointDir != null ? checkpointDir : dir).toAbsolutePath();
+    }
+
+    private Configuration build(Path dir) throws IOException {
         Files.createDirectories(dir);
         Configuration conf = JobEnvironment.configuration(checkpointInterval, dir.toAbsolutePath().toUri().toString(),
                 restartAttempts);

@@ -1,7 +1,10 @@
 package dev.specdec.job.cli;
 
 import dev.specdec.job.pipeline.KafkaEndpoint;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+
+import java.io.IOException;
 
 import java.time.Duration;
 
@@ -35,8 +38,11 @@ public final class KafkaOptions {
             description = "Producer transaction timeout, at most the broker's transaction.max.timeout.ms (default ${DEFAULT-VALUE}).")
     Duration transactionTimeout;
 
-    public KafkaEndpoint endpoint() {
+    @Mixin
+    KafkaClientOptions client;
+
+    public KafkaEndpoint endpoint() throws IOException {
         return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
-                transactionalIdPrefix, transactionTimeout, chunkTopic);
+                transactionalIdPrefix, transactionTimeout, chunkTopic, client.properties());
     }
 }

@@ -37,13 +37,46 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private final String bootstrap;
     private final Path dataDir;
     private final boolean deleteOnClose;
+    private final Map<String, String> clientProperties;
     private boolean closed;
 
-    private LocalKafkaBroker(KafkaRaftServer server, String bootstrap, Path dataDir, boolean deleteOnClose) {
+    private LocalKafkaBroker(KafkaRaftServer server, String bootstrap, Path dataDir, boolean deleteOnClose,
+                             Map<String, String> clientProperties) {
         this.server = server;
         this.bootstrap = bootstrap;
         this.dataDir = dataDir;
         this.deleteOnClose = deleteOnClose;
+        this.clientProperties = clientProperties;
+    }
+
+    /** A user name and password for SASL/PLAIN logins. */
+    public record PlainLogin(String user, String password) {
+        public PlainLogin {
+            if (user == null || user.isEmpty() || password == null || password.isEmpty()
+                    || (user + password).matches(".*[\"\\\\;\\s].*")) {
+                throw new IllegalArgumentException("a SASL/PLAIN login is USER:PASSWORD, neither empty nor with quotes,"
+                        + " backslashes, semicolons or spaces");
+            }
+        }
+
+        /** Parses {@code USER:PASSWORD}. */
+        public static PlainLogin parse(String s) {
+            int colon = s == null ? -1 : s.indexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException("a SASL/PLAIN login is USER:PASSWORD");
+            }
+            return new PlainLogin(s.substring(0, colon), s.substring(colon + 1));
+        }
+
+        String jaas() {
+            return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
+                    + "\" password=\"" + password + "\";";
+        }
+
+        /** The client settings that log in as this user over an unencrypted connection. */
+        public Map<String, String> clientProperties() {
+            return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config", jaas());
+        }
     }
 
     /**
@@ -51,12 +84,23 @@ public final class LocalKafkaBroker implements AutoCloseable {
      * temporary folder, deleted on close).
      */
     public static LocalKafkaBroker start(int port, Path dataDir) throws Exception {
+        return start(port, dataDir, null);
+    }
+
+    /**
+     * As {@link #start(int, Path)}, and with {@code login} non-null its clients must log in with
+     * SASL/PLAIN as that user (a secured cluster's settings can be tried locally).
+     */
+    public static LocalKafkaBroker start(int port, Path dataDir, PlainLogin login) throws Exception {
         boolean temporary = dataDir == null;
         Path dir = temporary ? Files.createTempDirectory("specdec-kafka") : dataDir.toAbsolutePath();
         Files.createDirectories(dir);
         int brokerPort = port == 0 ? freePort() : port;
         int controllerPort = freePort();
         Properties props = serverProperties(dir, brokerPort, controllerPort);
+        if (login != null) {
+            requirePlainLogin(props, brokerPort, controllerPort, login);
+        }
         Path file = dir.resolve("server.properties");
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             props.store(w, "specdec serve-local: single-node KRaft broker");
@@ -66,7 +110,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
-        LocalKafkaBroker broker = new LocalKafkaBroker(server, "127.0.0.1:" + brokerPort, dir, temporary);
+        LocalKafkaBroker broker = new LocalKafkaBroker(server, "127.0.0.1:" + brokerPort, dir, temporary,
+                login == null ? Map.of() : login.clientProperties());
         try {
             broker.awaitReady();
         } catch (Exception e) {
@@ -96,6 +141,19 @@ public final class LocalKafkaBroker implements AutoCloseable {
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         return p;
+    }
+
+    /** The client listener becomes SASL_PLAINTEXT with the PLAIN mechanism and one user (the broker logs in as it too). */
+    private static void requirePlainLogin(Properties p, int brokerPort, int controllerPort, PlainLogin login) {
+        p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort);
+        p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+        p.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
+        p.put("sasl.enabled.mechanisms", "PLAIN");
+        p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+        p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + login.user()
+                        + "\" password=\"" + login.password() + "\" user_" + login.user() + "=\"" + login.password() + "\";");
     }
 
     /** {@code kafka-storage.sh format -t <new cluster id> -c server.properties}, output kept quiet unless it fails. */
@@ -130,9 +188,16 @@ public final class LocalKafkaBroker implements AutoCloseable {
         return bootstrap;
     }
 
+    /** What a client needs besides the bootstrap address: the SASL login, if the broker requires one. */
+    public Map<String, String> clientProperties() {
+        return clientProperties;
+    }
+
     public Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+        Map<String, Object> config = new java.util.HashMap<>(clientProperties);
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        return Admin.create(config);
     }
 
     /** Creates the topics that do not exist yet. */

@@ -43,6 +43,22 @@ public final class OutputFiles {
         return out;
     }
 
+    /**
+     * Deletes the hidden in-progress files of {@code prefix} in {@code dir}: after a job has finished,
+     * what is still hidden was written by a killed run after its last checkpoint and was redone.
+     */
+    static void removeAbandoned(Path dir, String prefix) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().startsWith("." + prefix))
+                    .toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
     /** Makes {@code dir} ready for a new run: refuses to mix with an earlier run's files unless {@code overwrite}. */
     static void prepare(Path dir, boolean overwrite) throws IOException {
         Files.createDirectories(dir);

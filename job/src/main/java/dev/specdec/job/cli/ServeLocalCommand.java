@@ -30,8 +30,19 @@ public final class ServeLocalCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "9092", description = "Broker port on 127.0.0.1; 0 = any free port (default ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--data-dir", description = "Broker data folder, kept between runs (default: a temporary folder).")
+    @Option(names = "--state-dir",
+            description = {"Folder for everything that must survive a crash: the broker's data (kafka/) and the",
+                    "job's checkpoints (checkpoints/). Started again on it, serve-local resumes where it",
+                    "stopped, even after kill -9: each request gets one result (default: temporary folders)."})
+    Path stateDir;
+
+    @Option(names = "--data-dir", description = "Broker data folder only, kept between runs (default: STATE-DIR/kafka, or a temporary folder).")
     Path dataDir;
+
+    @Option(names = "--sasl-plain", paramLabel = "USER:PASSWORD",
+            description = {"Require SASL/PLAIN logins on the broker, as a secured cluster would; the client settings",
+                    "are written to a file for submit and tail (--kafka-config FILE)."})
+    String saslPlain;
 
     @Option(names = "--partitions", defaultValue = "1", description = "Partitions of the prompts topic (default ${DEFAULT-VALUE}).")
     int partitions;
@@ -63,7 +74,9 @@ public final class ServeLocalCommand implements Callable<Integer> {
         var settings = decode.settings();
         var defaults = sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS);
         System.err.println("specdec serve-local: starting a Kafka broker on 127.0.0.1:" + (port == 0 ? "<any>" : port) + " ...");
-        try (LocalKafkaBroker broker = LocalKafkaBroker.start(port, dataDir)) {
+        Path brokerData = dataDir != null ? dataDir : stateDir != null ? stateDir.resolve("kafka") : null;
+        LocalKafkaBroker.PlainLogin login = saslPlain == null ? null : LocalKafkaBroker.PlainLogin.parse(saslPlain);
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start(port, brokerData, login)) {
             String chunks = chunkTopic == null || chunkTopic.isBlank() ? null : chunkTopic;
             List<String> topics = new java.util.ArrayList<>(List.of(inputTopic, outputTopic, deadLetterTopic));
             if (chunks != null) {
@@ -71,8 +84,9 @@ public final class ServeLocalCommand implements Callable<Integer> {
             }
             broker.createTopics(topics, partitions);
             KafkaEndpoint endpoint = new KafkaEndpoint(broker.bootstrapServers(), inputTopic, outputTopic, deadLetterTopic,
-                    "specdec", "specdec-local", Duration.ofMinutes(10), chunks);
-            Configuration conf = cluster.configuration("serve");
+                    "specdec", "specdec-local", Duration.ofMinutes(10), chunks, broker.clientProperties());
+            Configuration conf = stateDir != null ? cluster.configuration(stateDir.resolve("checkpoints"), true)
+                    : cluster.configuration("serve");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
             env.setParallelism(cluster.parallelism());
             StreamingJob.attach(env, endpoint, settings, defaults, decode.limits(), cluster.parallelism());
@@ -90,9 +104,15 @@ public final class ServeLocalCommand implements Callable<Integer> {
             System.out.println("topics: " + inputTopic + " (requests), " + outputTopic + " (results), " + deadLetterTopic
                     + " (dead letters)" + (chunks == null ? "" : ", " + chunks + " (partial output; tail --chunks)"));
             System.out.println("dashboard: http://127.0.0.1:" + cluster.webPort());
-            System.out.println("try: bin/specdec submit --bootstrap-servers " + broker.bootstrapServers()
+            String client = "";
+            if (login != null) {
+                Path file = writeClientConfig(broker, stateDir);
+                System.out.println("client settings: " + file + " (SASL/PLAIN as " + login.user() + ")");
+                client = " --kafka-config " + file;
+            }
+            System.out.println("try: bin/specdec submit --bootstrap-servers " + broker.bootstrapServers() + client
                     + " --prompt 'And God said'  then  bin/specdec tail --bootstrap-servers " + broker.bootstrapServers()
-                    + " --count 1");
+                    + client + " --count 1");
             System.out.flush();
             try {
                 job.getJobExecutionResult().get();
@@ -101,6 +121,22 @@ public final class ServeLocalCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /** The broker's client settings as a properties file only this user can read (it holds the password). */
+    private static Path writeClientConfig(LocalKafkaBroker broker, Path stateDir) throws java.io.IOException {
+        Path dir = stateDir != null ? stateDir : TempDirs.create("specdec-serve-local-client");
+        java.nio.file.Files.createDirectories(dir);
+        Path file = dir.resolve("client.properties");
+        java.util.Properties p = new java.util.Properties();
+        p.putAll(broker.clientProperties());
+        java.nio.file.Files.deleteIfExists(file);
+        java.nio.file.Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        try (var w = java.nio.file.Files.newBufferedWriter(file, java.nio.charset.StandardCharsets.UTF_8)) {
+            p.store(w, "Kafka client settings for specdec serve-local's broker");
+        }
+        return file.toAbsolutePath();
     }
 
     private static void awaitRunning(JobClient job) throws Exception {

@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -68,15 +69,20 @@ public final class SubmitCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
+    @Mixin
+    KafkaClientOptions client;
+
     @Override
     public Integer call() throws Exception {
         List<GenerationRequest> requests = requests(sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS));
         RecordCodec<GenerationRequest> codec = RecordCodec.requests();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+        Map<String, Object> config = new HashMap<>(client.properties());
+        config.putAll(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000),
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000));
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config,
                 new ByteArraySerializer(), new ByteArraySerializer())) {
             List<Future<?>> sent = new ArrayList<>();
             for (GenerationRequest r : requests) {

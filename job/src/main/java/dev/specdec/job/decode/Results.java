@@ -101,4 +101,17 @@ public final class Results {
                 .setCompletedTimeMs(now / 1000)
                 .build();
     }
+
+    /** The error result sent instead of a result too large for the producer; it keeps id, usage and timings. */
+    public static GenerationResult tooLarge(GenerationResult r, int bytes, int limit) {
+        GenerationResult out = error(r.getRequestId(), r.getUsage().getPromptTokens(), "the result is " + bytes
+                + " bytes, over the output limit of " + limit + " bytes", null, r.getSpeculative().getDrafter(), 0);
+        out.setTimings(r.getTimings());
+        return out;
+    }
+
+    /** A chunk too large to send becomes an empty one at the same offsets: the result still carries the text. */
+    public static TokenChunk tooLarge(TokenChunk c, int bytes, int limit) {
+        return TokenChunk.newBuilder(c).setTokenIds(new ArrayList<>()).setText("").build();
+    }
 }

@@ -62,4 +62,10 @@ public final class DeadLetters {
                 .setPayload(ByteBuffer.wrap(head(payload, MAX_PAYLOAD)))
                 .setTimeMs(System.currentTimeMillis());
     }
+
+    /** Dead letters are bounded when made (payload head, cut reason); one still too large loses its payload. */
+    public static DeadLetter tooLarge(DeadLetter d, int bytes, int limit) {
+        return DeadLetter.newBuilder(d).setPayload(ByteBuffer.allocate(0))
+                .setReason(cut(d.getReason(), MAX_REASON - 64) + " (payload dropped: " + bytes + " bytes)").build();
+    }
 }

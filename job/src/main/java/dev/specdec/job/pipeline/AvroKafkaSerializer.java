@@ -10,19 +10,37 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.nio.charset.StandardCharsets;
 
-/** Writes records to one topic as Avro single-object encoding, keyed by a string (the request id). */
+/**
+ * Writes records to one topic as Avro single-object encoding, keyed by a string (the request id).
+ * A record the producer would refuse for its size (which fails an exactly-once sink, and the job with
+ * it) is replaced by what {@code oversized} makes of it, and never sent as it is.
+ */
 final class AvroKafkaSerializer<T extends SpecificRecordBase> implements KafkaRecordSerializationSchema<T> {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * The largest value sent: the producer's default {@code max.request.size} (1 MiB) less room for
+     * the key, headers and batch overhead.
+     */
+    static final int MAX_VALUE_BYTES = 1024 * 1024 - 16 * 1024;
+
+    /** Makes a small stand-in for a record whose encoding has the given number of bytes. */
+    interface Oversized<T> extends java.io.Serializable {
+        T replace(T record, int bytes, int limit);
+    }
 
     private final String topic;
     private final SerializableFunction<T, String> key;
     private final SerializableSupplier<RecordCodec<T>> codecFactory;
+    private final Oversized<T> oversized;
     private transient RecordCodec<T> codec;
 
-    AvroKafkaSerializer(String topic, SerializableFunction<T, String> key, SerializableSupplier<RecordCodec<T>> codec) {
+    AvroKafkaSerializer(String topic, SerializableFunction<T, String> key, SerializableSupplier<RecordCodec<T>> codec,
+                        Oversized<T> oversized) {
         this.topic = topic;
         this.key = key;
         this.codecFactory = codec;
+        this.oversized = oversized;
     }
 
     @Override
@@ -36,7 +54,13 @@ final class AvroKafkaSerializer<T extends SpecificRecordBase> implements KafkaRe
             codec = codecFactory.get();
         }
         String k = key.apply(element);
-        return new ProducerRecord<>(topic, null, timestamp, k == null ? null : k.getBytes(StandardCharsets.UTF_8),
-                codec.encode(element));
+        byte[] value = codec.encode(element);
+        if (value.length > MAX_VALUE_BYTES) {
+            value = codec.encode(oversized.replace(element, value.length, MAX_VALUE_BYTES));
+            if (value.length > MAX_VALUE_BYTES) {
+                throw new IllegalStateException("the stand-in for an oversized record is still " + value.length + " bytes");
+            }
+        }
+        return new ProducerRecord<>(topic, null, timestamp, k == null ? null : k.getBytes(StandardCharsets.UTF_8), value);
     }
 }

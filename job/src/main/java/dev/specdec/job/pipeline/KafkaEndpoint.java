@@ -2,6 +2,9 @@ package dev.specdec.job.pipeline;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Where and how the streaming job talks to Kafka.
@@ -10,10 +13,12 @@ import java.time.Duration;
  *                           broker's {@code transaction.max.timeout.ms} (15 minutes by default,
  *                           while the sink's own default of 1 hour is rejected by such brokers)
  * @param chunkTopic         where partial output streams ({@code TokenChunk}s, at least once); null: not streamed
+ * @param clientProperties   settings for every Kafka client of the job (TLS, SASL, timeouts), applied
+ *                           before the job's own; its {@link #toString} masks their values
  */
 public record KafkaEndpoint(String bootstrapServers, String inputTopic, String outputTopic, String deadLetterTopic,
                             String groupId, String transactionalIdPrefix, Duration transactionTimeout,
-                            String chunkTopic)
+                            String chunkTopic, Map<String, String> clientProperties)
         implements Serializable {
     /** A broker's default transaction.max.timeout.ms. */
     public static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
@@ -38,6 +43,14 @@ public record KafkaEndpoint(String bootstrapServers, String inputTopic, String o
                 || chunkTopic.equals(deadLetterTopic))) {
             throw new IllegalArgumentException("the chunk topic must be a topic of its own, got '" + chunkTopic + "'");
         }
+        // A sorted copy that serializes with the job graph and cannot change behind the job's back.
+        clientProperties = Collections.unmodifiableMap(new TreeMap<>(clientProperties == null ? Map.of() : clientProperties));
+    }
+
+    public KafkaEndpoint(String bootstrapServers, String inputTopic, String outputTopic, String deadLetterTopic,
+                         String groupId, String transactionalIdPrefix, Duration transactionTimeout, String chunkTopic) {
+        this(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId, transactionalIdPrefix,
+                transactionTimeout, chunkTopic, Map.of());
     }
 
     /** An endpoint without streaming of partial output. */
@@ -50,7 +63,21 @@ public record KafkaEndpoint(String bootstrapServers, String inputTopic, String o
     /** The same endpoint, streaming partial output to {@code topic} (null: not streamed). */
     public KafkaEndpoint withChunkTopic(String topic) {
         return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
-                transactionalIdPrefix, transactionTimeout, topic);
+                transactionalIdPrefix, transactionTimeout, topic, clientProperties);
+    }
+
+    /** The same endpoint, its clients configured with {@code properties} as well. */
+    public KafkaEndpoint withClientProperties(Map<String, String> properties) {
+        return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
+                transactionalIdPrefix, transactionTimeout, chunkTopic, properties);
+    }
+
+    /** Names the client settings without their values: they hold passwords and keys. */
+    @Override
+    public String toString() {
+        return "KafkaEndpoint[" + bootstrapServers + ", in=" + inputTopic + ", out=" + outputTopic + ", dead="
+                + deadLetterTopic + ", chunks=" + chunkTopic + ", group=" + groupId + ", client settings="
+                + clientProperties.keySet() + "]";
     }
 
     private static void require(String v, String what) {

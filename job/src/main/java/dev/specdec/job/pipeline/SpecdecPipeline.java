@@ -4,6 +4,8 @@ import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.decode.DecodeSettings;
 import dev.specdec.job.decode.SpeculativeDecodeOperator;
 import dev.specdec.job.decode.SpeculativeDecodeOperatorFactory;
+import dev.specdec.job.decode.Results;
+import dev.specdec.job.ingest.DeadLetters;
 import dev.specdec.job.ingest.Ingested;
 import dev.specdec.job.ingest.KafkaRequestDeserializer;
 import dev.specdec.job.ingest.RequestFileFormat;
@@ -23,7 +25,9 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
 import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
@@ -101,7 +105,9 @@ public final class SpecdecPipeline {
     }
 
     private DataStream<Either<DeadLetter, GenerationRequest>> kafkaInput(StreamExecutionEnvironment env) {
-        KafkaSource<Either<DeadLetter, GenerationRequest>> source = KafkaSource.<Either<DeadLetter, GenerationRequest>>builder()
+        KafkaSourceBuilder<Either<DeadLetter, GenerationRequest>> builder = KafkaSource.builder();
+        kafka.clientProperties().forEach(builder::setProperty);
+        KafkaSource<Either<DeadLetter, GenerationRequest>> source = builder
                 .setBootstrapServers(kafka.bootstrapServers())
                 .setTopics(kafka.inputTopic())
                 .setGroupId(kafka.groupId())
@@ -138,7 +144,8 @@ public final class SpecdecPipeline {
     /** Results to the output topic, exactly once (transactions committed at checkpoints; read them read_committed). */
     public static void sinkResultsToKafka(DataStream<GenerationResult> results, KafkaEndpoint kafka) {
         results.sinkTo(kafkaSink(kafka, kafka.outputTopic(), "results",
-                new AvroKafkaSerializer<GenerationResult>(kafka.outputTopic(), r -> r.getRequestId(), RecordCodec::results)))
+                new AvroKafkaSerializer<GenerationResult>(kafka.outputTopic(), r -> r.getRequestId(), RecordCodec::results,
+                        Results::tooLarge)))
                 .name("results (kafka)").setDescription("results -> " + kafka.outputTopic()).uid("results-sink");
     }
 
@@ -148,10 +155,10 @@ public final class SpecdecPipeline {
      */
     public static void sinkChunksToKafka(DataStream<TokenChunk> chunks, KafkaEndpoint kafka) {
         Objects.requireNonNull(kafka.chunkTopic(), "chunk topic");
-        chunks.sinkTo(KafkaSink.<TokenChunk>builder()
+        chunks.sinkTo(clientOf(kafka, KafkaSink.<TokenChunk>builder())
                         .setBootstrapServers(kafka.bootstrapServers())
                         .setRecordSerializer(new AvroKafkaSerializer<TokenChunk>(kafka.chunkTopic(), c -> c.getRequestId(),
-                                RecordCodec::chunks))
+                                RecordCodec::chunks, Results::tooLarge))
                         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                         // Chunks are for watching text appear: send each at once instead of batching.
                         .setProperty("linger.ms", "0")
@@ -161,7 +168,8 @@ public final class SpecdecPipeline {
 
     public static void sinkDeadLettersToKafka(DataStream<DeadLetter> deadLetters, KafkaEndpoint kafka) {
         deadLetters.sinkTo(kafkaSink(kafka, kafka.deadLetterTopic(), "dead-letters",
-                new AvroKafkaSerializer<DeadLetter>(kafka.deadLetterTopic(), d -> d.getRequestId(), RecordCodec::deadLetters)))
+                new AvroKafkaSerializer<DeadLetter>(kafka.deadLetterTopic(), d -> d.getRequestId(), RecordCodec::deadLetters,
+                        DeadLetters::tooLarge)))
                 .name("dead letters (kafka)").setDescription("dead letters -> " + kafka.deadLetterTopic())
                 .uid("dead-letter-sink");
     }
@@ -169,13 +177,19 @@ public final class SpecdecPipeline {
     private static <T> KafkaSink<T> kafkaSink(KafkaEndpoint kafka, String topic, String what,
                                               org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> schema) {
         Objects.requireNonNull(topic, what + " topic");
-        return KafkaSink.<T>builder()
+        return clientOf(kafka, KafkaSink.<T>builder())
                 .setBootstrapServers(kafka.bootstrapServers())
                 .setRecordSerializer(schema)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(kafka.transactionalIdPrefix() + "-" + what)
                 .setProperty("transaction.timeout.ms", Long.toString(kafka.transactionTimeout().toMillis()))
                 .build();
+    }
+
+    /** A sink builder with the endpoint's client settings (TLS, SASL, ...), before the sink's own. */
+    private static <T> KafkaSinkBuilder<T> clientOf(KafkaEndpoint kafka, KafkaSinkBuilder<T> builder) {
+        kafka.clientProperties().forEach(builder::setProperty);
+        return builder;
     }
 
     /** Collects the pieces of a pipeline; {@link #build} throws IllegalArgumentException naming what is wrong. */

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The Kafka deserializer never throws: random bytes, truncated and bit-flipped records all become
  * dead letters with their position (a throwing deserializer makes Flink restart forever).
  */
-class KafkaRequestDeserializerTest {
+public class KafkaRequestDeserializerTest {
     final KafkaRequestDeserializer d = new KafkaRequestDeserializer(RequestJson.STANDARD_DEFAULTS);
 
     @Test
@@ -65,7 +65,7 @@ class KafkaRequestDeserializerTest {
     }
 
     /** The 22-byte record of the hardening issue: it declares 2,147,483,639 chat messages. */
-    static byte[] hugeMessageArray() throws Exception {
+    public static byte[] hugeMessageArray() throws Exception {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         out.write(RecordCodec.MARKER);
         out.write(0x01);

@@ -17,6 +17,7 @@ import org.apache.kafka.common.test.TestKitNodes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -61,9 +62,17 @@ public final class KafkaTestCluster implements AutoCloseable {
 
     /** Sends raw records (key = utf-8 id, may be null) and waits for them. */
     public void send(String topic, List<Map.Entry<String, byte[]>> records) throws Exception {
-        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(), ProducerConfig.ACKS_CONFIG, "all"),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
+        send(bootstrap(), Map.of(), topic, records);
+    }
+
+    /** Sends raw records to any broker, with extra client settings. */
+    public static void send(String bootstrap, Map<String, ?> client, String topic, List<Map.Entry<String, byte[]>> records)
+            throws Exception {
+        Map<String, Object> config = new HashMap<>(client);
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (Map.Entry<String, byte[]> r : records) {
                 byte[] key = r.getKey() == null ? null : r.getKey().getBytes(StandardCharsets.UTF_8);
                 p.send(new ProducerRecord<>(topic, key, r.getValue())).get(30, TimeUnit.SECONDS);
@@ -77,13 +86,20 @@ public final class KafkaTestCluster implements AutoCloseable {
      */
     public List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic, Predicate<List<ConsumerRecord<byte[], byte[]>>> done,
                                                               Duration timeout, Duration settle) {
+        return readCommitted(bootstrap(), Map.of(), topic, done, timeout, settle);
+    }
+
+    /** As {@link #readCommitted(String, Predicate, Duration, Duration)}, from any broker with extra client settings. */
+    public static List<ConsumerRecord<byte[], byte[]>> readCommitted(String bootstrap, Map<String, ?> client, String topic,
+                                                                     Predicate<List<ConsumerRecord<byte[], byte[]>>> done,
+                                                                     Duration timeout, Duration settle) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
-                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        Map<String, Object> config = new HashMap<>(client);
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             c.subscribe(List.of(topic));
             long deadline = System.nanoTime() + timeout.toNanos();
             long settleUntil = Long.MAX_VALUE;
