@@ -3,6 +3,8 @@ package dev.specdec.cli;
 import dev.specdec.engine.cli.EngineMain;
 import dev.specdec.job.cli.BatchCommand;
 import dev.specdec.job.cli.BenchJobCommand;
+import dev.specdec.job.cli.ClusterLocalCommand;
+import dev.specdec.job.cli.KafkaBrokerCommand;
 import dev.specdec.job.cli.RunCommand;
 import dev.specdec.job.cli.ServeLocalCommand;
 import dev.specdec.job.cli.SubmitCommand;
@@ -14,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "specdec", mixinStandardHelpOptions = true, version = "specdec 0.1.0",
         description = "Speculative LLM decoding with a CTC drafter, as an engine and as an Apache Flink job.",
         subcommands = {BatchCommand.class, RunCommand.class, ServeLocalCommand.class, SubmitCommand.class,
-                TailCommand.class, BenchJobCommand.class})
+                TailCommand.class, BenchJobCommand.class, ClusterLocalCommand.class, KafkaBrokerCommand.class})
 public final class SpecdecMain {
 
     public static void main(String[] args) {

@@ -8,12 +8,17 @@ import dev.specdec.engine.cli.SamplingOptions;
 import dev.specdec.job.pipeline.JobEnvironment;
 import dev.specdec.job.pipeline.KafkaEndpoint;
 import dev.specdec.job.pipeline.StreamingJob;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -41,28 +46,53 @@ public final class FlinkJobMain implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
-    @Option(names = "--parallelism", defaultValue = "1", description = "Decode subtasks (default ${DEFAULT-VALUE}).")
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--parallelism", defaultValue = "1",
+            description = "Decode subtasks (default: the cluster's parallelism.default; ${DEFAULT-VALUE} without one).")
     int parallelism;
 
     @Option(names = "--checkpoint-interval", defaultValue = "5s", converter = DurationConverter.class,
-            description = "Checkpoint interval (default ${DEFAULT-VALUE}).")
+            description = "Checkpoint interval (default: the cluster's; ${DEFAULT-VALUE} when the cluster has none).")
     Duration checkpointInterval;
 
     @Option(names = "--checkpoint-dir", description = "Checkpoint folder URI (default: the cluster's execution.checkpointing.dir).")
     String checkpointDir;
 
     @Option(names = "--restart-attempts", defaultValue = "-1",
-            description = "Restarts in a row (exponential delay, 1 s to 1 min) before the job fails; -1 (default): no limit.")
+            description = {"Restarts in a row (exponential delay, 1 s to 1 min) before the job fails; -1: no limit",
+                    "(default: the cluster's restart strategy)."})
     int restartAttempts;
 
+    /**
+     * The cluster's settings (the Flink client read its config.yaml) hold; only the flags given change
+     * them. Checkpointing is the exception: without it the exactly-once sink never commits a
+     * result, so a cluster without a checkpoint interval gets the default one.
+     */
     @Override
     public Integer call() throws Exception {
         KafkaEndpoint endpoint = kafka.endpoint();
-        Configuration conf = JobEnvironment.configuration(checkpointInterval, checkpointDir, restartAttempts);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(parallelism);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        ParseResult given = spec.commandLine().getParseResult();
+        Configuration overrides = new Configuration();
+        if (given.hasMatchedOption("--checkpoint-interval") || !env.getCheckpointConfig().isCheckpointingEnabled()) {
+            overrides.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval);
+        }
+        if (checkpointDir != null) {
+            overrides.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            overrides.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
+        }
+        if (given.hasMatchedOption("--restart-attempts")) {
+            JobEnvironment.restarts(overrides, restartAttempts);
+        }
+        overrides.set(PipelineOptions.GENERIC_TYPES, false);
+        env.configure(overrides);
+        if (given.hasMatchedOption("--parallelism") || env.getParallelism() < 1) {
+            env.setParallelism(parallelism);
+        }
         StreamingJob.attach(env, endpoint, decode.clusterSettings(), sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS),
-                decode.limits(), parallelism);
+                decode.limits(), env.getParallelism());
         env.execute("specdec: " + endpoint.inputTopic() + " -> " + endpoint.outputTopic());
         return 0;
     }

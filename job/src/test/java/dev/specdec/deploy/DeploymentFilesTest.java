@@ -103,10 +103,21 @@ class DeploymentFilesTest {
     }
 
     @Test
-    void composeHasTheServices() {
+    void composeHasTheServices() throws Exception {
         Map<String, Object> services = map(compose().get("services"), "services");
-        assertEquals(new TreeSet<>(List.of("kafka", "topics-init", "jobmanager", "taskmanager", "job-submit")),
-                new TreeSet<>(services.keySet()));
+        assertEquals(new TreeSet<>(List.of("kafka", "topics-init", "jobmanager", "taskmanager", "job-submit", "prometheus",
+                "grafana")), new TreeSet<>(services.keySet()));
+        for (String metrics : List.of("prometheus", "grafana")) {
+            for (String port : strings(service(compose(), metrics).get("ports"), metrics + ".ports")) {
+                assertTrue(port.startsWith("127.0.0.1:"), metrics + " publishes " + port + " beyond loopback");
+            }
+        }
+        // Prometheus scrapes both Flink processes on the reporter's port; Grafana gets the dashboard.
+        String scrape = Files.readString(ROOT.resolve("deploy/prometheus/prometheus.yml"));
+        assertTrue(scrape.contains("jobmanager:9249") && scrape.contains("taskmanager:9249"), scrape);
+        com.fasterxml.jackson.databind.JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(ROOT.resolve("deploy/grafana/specdec-dashboard.json").toFile());
+        assertTrue(dashboard.path("panels").size() >= 10, "dashboard panels");
         assertEquals("apache/kafka:4.2.0", service(compose(), "kafka").get("image"));
         assertEquals("apache/kafka:4.2.0", service(compose(), "topics-init").get("image"));
         String image = null;
@@ -423,6 +434,17 @@ class DeploymentFilesTest {
             if (key.startsWith("kubernetes.")) {
                 continue;
             }
+            if (key.startsWith("metrics.reporter.")) {
+                // Named reporters' keys are not ConfigOptions: the Prometheus reporter on its port.
+                String rest = key.substring("metrics.reporter.".length());
+                assertTrue(rest.equals("prom.factory.class") || rest.equals("prom.port"), where + ": " + key);
+                if (rest.equals("prom.port")) {
+                    new org.apache.flink.util.PortRange(props.get(key));
+                } else {
+                    assertEquals("org.apache.flink.metrics.prometheus.PrometheusReporterFactory", props.get(key), where);
+                }
+                continue;
+            }
             ConfigOption<?> option = options.get(key);
             assertNotNull(option, where + ": " + key + " is not a Flink 2.2 configuration key");
             try {
@@ -640,8 +662,10 @@ class DeploymentFilesTest {
         assertEquals("specdec", k.get("namespace"));
         Set<String> listed = new LinkedHashSet<>(strings(k.get("resources"), "resources"));
         Set<String> expected = all.keySet().stream().map(p -> p.getFileName().toString())
-                .filter(n -> !n.equals("kafka-dev.yaml")).collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(expected, new TreeSet<>(listed), "kustomization.yaml lists every manifest but kafka-dev.yaml");
+                .filter(n -> !n.equals("kafka-dev.yaml") && !n.equals("podmonitor.yaml"))
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(expected, new TreeSet<>(listed),
+                "kustomization.yaml lists every manifest but kafka-dev.yaml and podmonitor.yaml (it needs the Prometheus Operator)");
         for (String conf : strings(k.get("configurations"), "configurations")) {
             Map<String, Object> c = DeployFiles.yaml(K8S.resolve(conf));
             assertEquals("spec/image", at(list(c.get("images"), "images").get(0), "path"));

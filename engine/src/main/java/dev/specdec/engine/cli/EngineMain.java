@@ -12,7 +12,8 @@ import java.nio.file.NoSuchFileException;
 public final class EngineMain {
     /** The engine's subcommands, registered by every top-level command line. */
     public static final java.util.List<Class<?>> COMMANDS = java.util.List.of(GenerateCommand.class,
-            TrainBaseCommand.class, TrainDrafterCommand.class, BenchEngineCommand.class, BenchCommand.class);
+            TrainBaseCommand.class, TrainDrafterCommand.class, BenchEngineCommand.class, BenchCommand.class,
+            TokenizeCommand.class);
 
     /** Adds the engine's subcommands to a command line. */
     public static CommandLine withEngineCommands(CommandLine cl) {

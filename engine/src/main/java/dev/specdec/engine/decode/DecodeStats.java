@@ -4,6 +4,8 @@ package dev.specdec.engine.decode;
 public final class DecodeStats {
     /** Decoding steps (base-model calls after prefill). */
     public int steps;
+    /** Drafted tokens proposed to verification (the tree's nodes below its root, every step). */
+    public int draftedTokens;
     /** Drafted tokens accepted by verification (not counting the bonus token of each step). */
     public int acceptedDraftTokens;
     /** Tokens emitted by decoding steps (accepted + bonus), i.e. generated minus the prefill token. */
@@ -21,6 +23,7 @@ public final class DecodeStats {
 
     public void add(DecodeStats o) {
         steps += o.steps;
+        draftedTokens += o.draftedTokens;
         acceptedDraftTokens += o.acceptedDraftTokens;
         stepTokens += o.stepTokens;
         expectedDraftTokens += o.expectedDraftTokens;
@@ -39,6 +42,7 @@ public final class DecodeStats {
     public DecodeStats since(DecodeStats earlier) {
         DecodeStats d = copy();
         d.steps -= earlier.steps;
+        d.draftedTokens -= earlier.draftedTokens;
         d.acceptedDraftTokens -= earlier.acceptedDraftTokens;
         d.stepTokens -= earlier.stepTokens;
         d.expectedDraftTokens -= earlier.expectedDraftTokens;

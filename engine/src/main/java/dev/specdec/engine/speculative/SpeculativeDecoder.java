@@ -273,6 +273,7 @@ public final class SpeculativeDecoder implements Decoder {
             }
         }
         s.stats().steps++;
+        s.stats().draftedTokens += c.tree().tokens.length - 1;
         s.stats().stepTokens += emitted;
         s.stats().acceptedDraftTokens += Math.min(n, emitted);
         if (plan != null) {

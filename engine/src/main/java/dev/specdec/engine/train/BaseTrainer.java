@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.specdec.engine.io.CheckpointReader;
 import dev.specdec.engine.model.ModelConfig;
 import dev.specdec.engine.tokenizer.BpeTrainer;
+import dev.specdec.engine.tokenizer.TokenizerConfig;
 import dev.specdec.engine.tokenizer.TextTokenizer;
 
 import java.io.IOException;
@@ -103,6 +104,7 @@ public final class BaseTrainer {
         try (TextTokenizer tok = TextTokenizer.load(tokFile)) {
             int bos = requireSpecial(tok, BpeTrainer.BOS);
             int eos = requireSpecial(tok, BpeTrainer.EOS);
+            TokenizerConfig.write(o.out, tok, bos, eos, tok.specialTokenId(BpeTrainer.PAD), o.maxPositions);
             int vocab = Math.max(o.vocabSize, maxId(tokFile) + 1);
             ObjectNode configJson = ModelConfig.llamaConfigJson(o.hidden, o.intermediate, o.layers, o.heads,
                     o.kvHeads, vocab, o.maxPositions, o.ropeTheta, o.tieEmbeddings, bos, eos);

@@ -5,7 +5,9 @@ import dev.specdec.job.records.RequestJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.specdec.engine.cli.Defaults;
 import dev.specdec.job.pipeline.SpecdecPipeline;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
@@ -57,6 +59,9 @@ public final class BatchCommand implements Callable<Integer> {
     @Mixin
     ClusterOptions cluster;
 
+    @Mixin
+    SessionClusterOptions session;
+
     @Override
     public Integer call() throws Exception {
         Path in = (input != null ? input : Defaults.resolve(DEFAULT_INPUT)).toAbsolutePath();
@@ -64,19 +69,19 @@ public final class BatchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("input " + in + " does not exist");
         }
         Path out = output.toAbsolutePath();
-        SpecdecPipeline.Builder pipeline = SpecdecPipeline.builder()
-                .decode(decode.settings())
+        var settings = decode.settings();
+        Path checkpoints = cluster.checkpointFolder(out.resolve(".checkpoints"));
+        prepare(out, checkpoints);
+        StreamExecutionEnvironment env = environment(checkpoints);
+        String[] rest = session.remote() ? session.hostAndPort() : new String[] {"127.0.0.1", Integer.toString(cluster.webPort())};
+        int port = Integer.parseInt(rest[1]);
+        SpecdecPipeline.Outputs streams = SpecdecPipeline.builder()
+                .decode(settings)
                 .defaults(sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS))
                 .limits(decode.limits())
                 .fileInput(in.toString())
-                .parallelism(cluster.parallelism());
-        Path checkpoints = cluster.checkpointFolder(out.resolve(".checkpoints"));
-        prepare(out, checkpoints);
-        Configuration conf = cluster.configuration(checkpoints, resume);
-        int port = cluster.webPort();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
-        env.setParallelism(cluster.parallelism());
-        SpecdecPipeline.Outputs streams = pipeline.build(env);
+                .parallelism(env.getParallelism())
+                .build(env);
         SpecdecPipeline.sinkResultsToFiles(streams.results(), out.toString());
         SpecdecPipeline.sinkDeadLettersToFiles(streams.deadLetters(), out.resolve("dead-letters").toString());
 
@@ -86,9 +91,9 @@ public final class BatchCommand implements Callable<Integer> {
             total = Math.max(0, total - OutputFiles.committedLines(out, "results").size()
                     - OutputFiles.committedLines(out.resolve("dead-letters"), "dead-letters").size());
         }
-        System.err.println("Flink dashboard: http://127.0.0.1:" + port + "  (the job ends when the dataset is done)");
+        System.err.println("Flink dashboard: http://" + rest[0] + ":" + port + "  (the job ends when the dataset is done)");
         JobClient job = env.executeAsync("specdec batch: " + in.getFileName());
-        ProgressLine progress = new ProgressLine(new FlinkRest(port, job.getJobID().toString()), total, System.err);
+        ProgressLine progress = new ProgressLine(new FlinkRest(rest[0], port, job.getJobID().toString()), total, System.err);
         Thread progressThread = new Thread(progress, "specdec-progress");
         progressThread.setDaemon(true);
         if (!quiet) {
@@ -114,6 +119,29 @@ public final class BatchCommand implements Callable<Integer> {
         System.out.println("results: " + out + "/results-*.jsonl"
                 + (dead.isEmpty() ? "" : "; " + dead.size() + " dead letters: " + out.resolve("dead-letters")));
         return 0;
+    }
+
+    /**
+     * The bounded job's environment: this process's own cluster, or with --cluster the session
+     * cluster (the input and output folders must then be paths its TaskManagers see). Either way
+     * checkpoints go to {@code checkpoints}, kept on cancel, and --resume restores the newest.
+     */
+    private StreamExecutionEnvironment environment(Path checkpoints) throws Exception {
+        if (!session.remote()) {
+            Configuration conf = cluster.configuration(checkpoints, resume);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+            env.setParallelism(cluster.parallelism());
+            return env;
+        }
+        Configuration extra = new Configuration();
+        Files.createDirectories(checkpoints);
+        extra.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        extra.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+        extra.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        if (resume) {
+            LocalCheckpoints.resumeFrom(checkpoints, extra, System.err);
+        }
+        return session.environment(cluster, extra);
     }
 
     /** Checks the output folder against --resume and --overwrite and clears it for a new run. */

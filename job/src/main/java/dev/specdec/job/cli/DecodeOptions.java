@@ -84,7 +84,8 @@ public final class DecodeOptions {
 
     /** Settings for a job on this machine: the model folder and the default drafter are checked here first. */
     public DecodeSettings settings() {
-        Path dir = modelDir();
+        // Absolute: the TaskManagers of a session cluster may run in another working folder.
+        Path dir = modelDir().toAbsolutePath();
         DecodingMethod method = drafter.method(dir);
         if (method.hasDrafterFolder()) {
             Path d = method.drafterDir(dir, drafter.drafterDir());

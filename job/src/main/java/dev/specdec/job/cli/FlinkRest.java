@@ -30,7 +30,11 @@ public final class FlinkRest {
     private final Map<String, List<String[]>> resolved = new HashMap<>();
 
     public FlinkRest(int port, String jobId) {
-        this.base = "http://127.0.0.1:" + port;
+        this("127.0.0.1", port, jobId);
+    }
+
+    public FlinkRest(String host, int port, String jobId) {
+        this.base = "http://" + host + ":" + port;
         this.jobId = jobId;
     }
 

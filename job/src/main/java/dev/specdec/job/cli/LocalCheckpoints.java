@@ -49,16 +49,24 @@ public final class LocalCheckpoints {
         return latest;
     }
 
-    /** The newest complete checkpoint under {@code dir}, if any. */
-    public static Optional<Path> latest(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return Optional.empty();
+    /** The newest complete checkpoint or savepoint in any of {@code dirs}, if any. */
+    public static Optional<Path> latest(Path... dirs) throws IOException {
+        Optional<Path> best = Optional.empty();
+        for (Path dir : dirs) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.find(dir, 3, (p, a) -> a.isRegularFile()
+                    && p.getFileName().toString().equals(METADATA)
+                    && (p.getParent().getFileName().toString().startsWith("chk-")
+                    || p.getParent().getFileName().toString().startsWith("savepoint-")))) {
+                Optional<Path> newest = files.max(Comparator.comparing(LocalCheckpoints::modified));
+                if (newest.isPresent() && (best.isEmpty() || modified(newest.get()).compareTo(modified(best.get())) > 0)) {
+                    best = newest;
+                }
+            }
         }
-        try (Stream<Path> files = Files.find(dir, 3, (p, a) -> a.isRegularFile()
-                && p.getFileName().toString().equals(METADATA)
-                && p.getParent().getFileName().toString().startsWith("chk-"))) {
-            return files.max(Comparator.comparing(LocalCheckpoints::modified)).map(Path::getParent);
-        }
+        return best.map(Path::getParent);
     }
 
     /** Deletes every job's checkpoints in {@code dir}; other files there are not touched. */

@@ -202,7 +202,16 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
     /** Creates the topics that do not exist yet. */
     public void createTopics(List<String> names, int partitions) throws Exception {
-        try (Admin admin = admin()) {
+        createTopics(bootstrap, clientProperties, names, partitions);
+    }
+
+    /** Creates the topics that do not exist yet on the broker at {@code bootstrap}. */
+    public static void createTopics(String bootstrap, Map<String, String> client, List<String> names, int partitions)
+            throws Exception {
+        Map<String, Object> config = new java.util.HashMap<>(client);
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        try (Admin admin = Admin.create(config)) {
             List<NewTopic> topics = new ArrayList<>();
             for (String n : names) {
                 topics.add(new NewTopic(n, partitions, (short) 1));

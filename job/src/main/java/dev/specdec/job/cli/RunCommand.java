@@ -32,9 +32,15 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     ClusterOptions cluster;
 
+    @Mixin
+    SessionClusterOptions session;
+
     @Override
     public Integer call() throws Exception {
         KafkaEndpoint endpoint = kafka.endpoint();
+        if (session.remote()) {
+            return submit(endpoint);
+        }
         Configuration conf = cluster.configuration("run");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         env.setParallelism(cluster.parallelism());
@@ -48,6 +54,18 @@ public final class RunCommand implements Callable<Integer> {
         } catch (java.util.concurrent.ExecutionException e) {
             throw JobFailure.of("the streaming job", e);
         }
+        return 0;
+    }
+
+    /** Submits the job to the session cluster and returns: the job runs there until it is cancelled. */
+    private int submit(KafkaEndpoint endpoint) throws Exception {
+        StreamExecutionEnvironment env = session.environment(cluster, new Configuration());
+        StreamingJob.attach(env, endpoint, decode.settings(), sampling.toParams(RequestJson.DEFAULT_MAX_NEW_TOKENS),
+                decode.limits(), env.getParallelism());
+        var job = env.executeAsync("specdec run: " + endpoint.inputTopic() + " -> " + endpoint.outputTopic());
+        String[] hp = session.hostAndPort();
+        System.out.println("job: " + job.getJobID() + " on " + hp[0] + ":" + hp[1] + " (parallelism " + env.getParallelism()
+                + "); dashboard http://" + hp[0] + ":" + hp[1]);
         return 0;
     }
 }

@@ -1,18 +1,24 @@
 package dev.specdec.job.decode;
 
-import dev.specdec.engine.request.Finish;
 import dev.specdec.engine.serve.SequenceUpdate;
 import dev.specdec.engine.serve.StepOutcome;
+import dev.specdec.records.GenerationResult;
+import dev.specdec.records.Timings;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /**
- * The decode operator's metrics, as the dashboard shows them: the operator's own (requests, engine
- * utilisation, KV memory, batch), group {@code draft} (accepted tokens, mean acceptance length,
- * draft time per step) and group {@code verify} (tokens and steps per second, verify and prefill
- * time). Everything is updated from the engine's outcomes on the task thread; gauges are read by
- * Flink's reporter threads, hence the volatile fields.
+ * The decode operator's metrics, as the dashboard shows them and Prometheus scrapes them: the
+ * operator's own (requests, prompt tokens, engine utilisation, KV memory, batch, latency histograms
+ * of finished requests), and under the key-value group {@code device} (a label in Prometheus) group
+ * {@code draft} (tokens proposed and accepted, per-request steps and their tokens, so the mean
+ * acceptance length is exact at any batch size as stepTokens / requestSteps; draft time per step)
+ * and group {@code verify} (tokens and batched steps, their rates, verify and prefill time).
+ * Everything is updated from the engine's outcomes on the task thread; gauges are read by Flink's
+ * reporter threads, hence the volatile fields.
  */
 final class DecodeMetrics {
     /** Weight of the newest step in the smoothed acceptance length. */
@@ -24,7 +30,15 @@ final class DecodeMetrics {
     private final Counter cancelled;
     private final Counter restored;
     private final Counter engineBusyMicros;
+    private final Counter promptTokens;
+    private final Counter proposedTokens;
     private final Counter acceptedTokens;
+    private final Counter requestSteps;
+    private final Counter stepTokens;
+    private final Histogram queueMillis;
+    private final Histogram firstTokenMillis;
+    private final Histogram timePerOutputTokenMillis;
+    private final Histogram totalMillis;
     private final Counter tokens;
     private final Counter steps;
     private volatile int queued;
@@ -46,6 +60,11 @@ final class DecodeMetrics {
         cancelled = g.counter("cancelledRequests");
         restored = g.counter("restoredRequests");
         engineBusyMicros = g.counter("engineBusyMicros");
+        promptTokens = g.counter("promptTokens");
+        queueMillis = g.histogram("queueMillis", histogram());
+        firstTokenMillis = g.histogram("firstTokenMillis", histogram());
+        timePerOutputTokenMillis = g.histogram("timePerOutputTokenMillis", histogram());
+        totalMillis = g.histogram("totalMillis", histogram());
         g.gauge("activeRequests", () -> active);
         g.gauge("queuedRequests", () -> queued);
         g.gauge("batchSize", () -> lastBatch);
@@ -55,19 +74,26 @@ final class DecodeMetrics {
         g.gauge("intraOpThreads", () -> intraOpThreads);
         g.gauge("tensorSnapshotBytes", () -> tensorSnapshotBytes);
         g.gauge("tensorSnapshotMillis", () -> tensorSnapshotMillis);
-        MetricGroup draft = g.addGroup("draft");
+        MetricGroup onDevice = g.addGroup("device", device);
+        MetricGroup draft = onDevice.addGroup("draft");
+        proposedTokens = draft.counter("proposedTokens");
         acceptedTokens = draft.counter("acceptedTokens");
+        requestSteps = draft.counter("requestSteps");
+        stepTokens = draft.counter("stepTokens");
         draft.gauge("meanAcceptanceLength", () -> meanAcceptanceLength);
         draft.gauge("draftMillisPerStep", () -> draftMillisPerStep);
-        draft.gauge("device", () -> device);
-        MetricGroup verify = g.addGroup("verify");
+        MetricGroup verify = onDevice.addGroup("verify");
         tokens = verify.counter("tokens");
         steps = verify.counter("steps");
         verify.meter("tokensPerSecond", new MeterView(tokens));
         verify.meter("stepsPerSecond", new MeterView(steps));
         verify.gauge("verifyMillisPerStep", () -> verifyMillisPerStep);
         verify.gauge("prefillMillisPerRequest", () -> prefillMillisPerRequest);
-        verify.gauge("device", () -> device);
+    }
+
+    /** Percentiles over the last 1,024 requests of this subtask. */
+    private static Histogram histogram() {
+        return new DescriptiveStatisticsHistogram(1024);
     }
 
     void intraOpThreads(int n) {
@@ -83,11 +109,24 @@ final class DecodeMetrics {
         tensorSnapshotMillis = millis;
     }
 
-    void finished(Finish reason) {
-        switch (reason) {
+    /** Counts a result and, for a decoded one, its latencies. */
+    void finished(GenerationResult r) {
+        switch (r.getFinishReason()) {
             case ERROR -> failed.inc();
             case CANCELLED -> cancelled.inc();
             default -> completed.inc();
+        }
+        promptTokens.inc(r.getUsage().getPromptTokens());
+        int generated = r.getUsage().getCompletionTokens();
+        if (generated == 0) {
+            return;
+        }
+        Timings t = r.getTimings();
+        queueMillis.update(Math.round(t.getQueueMs()));
+        firstTokenMillis.update(Math.round(t.getFirstTokenMs()));
+        totalMillis.update(Math.round(t.getTotalMs()));
+        if (generated > 1) {
+            timePerOutputTokenMillis.update(Math.round((t.getTotalMs() - t.getFirstTokenMs()) / (generated - 1)));
         }
     }
 
@@ -102,24 +141,27 @@ final class DecodeMetrics {
         }
         active = o.liveRequests();
         queued = o.queuedRequests();
-        int requestSteps = 0;
-        int stepTokens = 0;
+        int steps = 0;
+        int emitted = 0;
         int prefills = 0;
         long verifyNanos = 0;
         long draftNanos = 0;
         long prefillNanos = 0;
         for (SequenceUpdate u : o.updates()) {
             tokens.inc(u.newTokens().length);
+            proposedTokens.inc(u.counters().draftedTokens);
             acceptedTokens.inc(u.counters().acceptedDraftTokens);
-            requestSteps += u.counters().steps;
-            stepTokens += u.counters().stepTokens;
+            steps += u.counters().steps;
+            emitted += u.counters().stepTokens;
             verifyNanos += u.counters().verifyNanos;
             draftNanos += u.counters().draftNanos;
             prefillNanos += u.counters().prefillNanos;
             prefills += u.times().startedMicros() != 0 ? 1 : 0;
         }
+        requestSteps.inc(steps);
+        stepTokens.inc(emitted);
         int batched = o.batchSize() > 0 ? 1 : 0;
-        steps.inc(batched);
+        this.steps.inc(batched);
         if (batched > 0) {
             verifyMillisPerStep = verifyNanos / 1e6;
             draftMillisPerStep = draftNanos / 1e6;
@@ -127,8 +169,8 @@ final class DecodeMetrics {
         if (prefills > 0) {
             prefillMillisPerRequest = prefillNanos / 1e6 / prefills;
         }
-        if (requestSteps > 0) {
-            double beta = (double) stepTokens / requestSteps;
+        if (steps > 0) {
+            double beta = (double) emitted / steps;
             double prev = meanAcceptanceLength;
             meanAcceptanceLength = prev == 0 ? beta : prev + SMOOTHING * (beta - prev);
         }

@@ -236,13 +236,14 @@ public final class SpeculativeDecodeOperator extends AbstractStreamOperator<Gene
 
     /** Emits the current key's result and forgets the request. */
     private void finish(AdmittedRequest a, VerifyProgress v, DraftProgress d, SequenceUpdate.Ending ending) {
-        output.collect(new StreamRecord<>(Results.of(a.request(), v, d, ending.finish(), ending.error(), ending.text())));
+        GenerationResult result = Results.of(a.request(), v, d, ending.finish(), ending.error(), ending.text());
+        output.collect(new StreamRecord<>(result));
         requests.clear();
         cancelRequested.clear();
         verify.clear();
         draft.clear();
         inEngine.remove(a.request().id());
-        metrics.finished(ending.finish());
+        metrics.finished(result);
     }
 
     /**

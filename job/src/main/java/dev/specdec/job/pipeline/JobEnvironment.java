@@ -52,20 +52,28 @@ public final class JobEnvironment {
             conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
         }
         conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, TOLERABLE_CHECKPOINT_FAILURES);
-        if (restartAttempts == 0) {
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        } else {
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofSeconds(1));
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, Duration.ofMinutes(1));
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD, Duration.ofHours(1));
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
-                    restartAttempts < 0 ? Integer.MAX_VALUE : restartAttempts);
-        }
+        restarts(conf, restartAttempts);
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         return conf;
+    }
+
+    /**
+     * The restart strategy: exponential delay (1 s doubling to 1 min, reset after an hour of running)
+     * for {@code restartAttempts} restarts in a row, negative for no limit, 0 for none.
+     */
+    public static void restarts(Configuration conf, int restartAttempts) {
+        if (restartAttempts == 0) {
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+            return;
+        }
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofSeconds(1));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, Duration.ofMinutes(1));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD, Duration.ofHours(1));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
+                restartAttempts < 0 ? Integer.MAX_VALUE : restartAttempts);
     }
 
     /**

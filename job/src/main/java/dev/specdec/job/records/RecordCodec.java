@@ -37,7 +37,7 @@ public final class RecordCodec<T extends SpecificRecordBase> {
         limit(org.apache.avro.SystemLimitException.MAX_BYTES_LENGTH_PROPERTY, MAX_STRING_BYTES);
         try {
             org.apache.avro.SystemLimitException.checkMaxCollectionLength(MAX_COLLECTION_ITEMS + 1);
-            LOG.warn("Avro's collection limit was fixed before this job set it; oversized records are still caught"
+            LOG.info("Avro's collection limit was fixed before this job set it; oversized records are still caught"
                     + " as they fail to allocate (start the JVM with -D{}={} to bound them earlier)",
                     org.apache.avro.SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY, MAX_COLLECTION_ITEMS);
         } catch (org.apache.avro.SystemLimitException expected) {

@@ -3,11 +3,11 @@ package dev.specdec.job.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.engine.testing.TinyModel;
+import dev.specdec.job.kafka.ExactlyOnceResults;
 import dev.specdec.job.kafka.KafkaTestCluster;
 import dev.specdec.job.records.RecordCodec;
 import dev.specdec.job.records.RequestJson;
 import dev.specdec.records.GenerationRequest;
-import dev.specdec.records.GenerationResult;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -86,21 +86,7 @@ class CrashSafeRunsTest {
             assertTrue(second.stderr().contains("resuming from checkpoint"), second.stderr());
             List<ConsumerRecord<byte[], byte[]>> recs = KafkaTestCluster.readCommitted(bootstrap, Map.of(), "results",
                     l -> l.size() >= prompts.size(), Duration.ofMinutes(3), Duration.ofSeconds(3));
-            Map<String, GenerationResult> byId = new HashMap<>();
-            RecordCodec<GenerationResult> results = RecordCodec.results();
-            int resumed = 0;
-            for (ConsumerRecord<byte[], byte[]> r : recs) {
-                GenerationResult res = results.decode(r.value());
-                assertNull(byId.put(res.getRequestId(), res), "a second result for " + res.getRequestId());
-                resumed += res.getRecoveries() > 0 ? 1 : 0;
-            }
-            assertEquals(prompts.keySet(), byId.keySet());
-            Map<String, int[]> expected = TinyModel.reference(model, prompts, params());
-            for (String id : prompts.keySet()) {
-                assertNull(byId.get(id).getError(), id);
-                assertArrayEquals(expected.get(id), byId.get(id).getTokenIds().stream().mapToInt(Integer::intValue).toArray(),
-                        "tokens of " + id);
-            }
+            int resumed = ExactlyOnceResults.check(recs, model, prompts, params());
             assertTrue(resumed > 0, "no request continued from the checkpoint mid-generation");
         }
     }
