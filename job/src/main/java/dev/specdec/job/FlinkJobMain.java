@@ -80,8 +80,7 @@ public final class FlinkJobMain implements Callable<Integer> {
             overrides.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval);
         }
         if (checkpointDir != null) {
-            overrides.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-            overrides.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
+            JobEnvironment.checkpointsIn(overrides, checkpointDir);
         }
         if (given.hasMatchedOption("--restart-attempts")) {
             JobEnvironment.restarts(overrides, restartAttempts);

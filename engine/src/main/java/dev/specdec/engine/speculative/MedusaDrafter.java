@@ -8,7 +8,6 @@ import dev.specdec.engine.model.MedusaHeads;
 import dev.specdec.engine.model.Ops;
 
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.List;
 
@@ -16,14 +15,6 @@ import java.util.List;
 public final class MedusaDrafter implements Drafter {
     private final MedusaHeads heads;
     private final int width;
-
-    /** Medusa keeps nothing between steps but its proposals: the heads read only the last hidden state. */
-    private record Proposals(DepthLists lists) implements DraftState {
-        @Override
-        public void write(DataOutputStream out) throws IOException {
-            lists.write(out);
-        }
-    }
 
     public MedusaDrafter(MedusaHeads heads, int width) {
         this.heads = heads;
@@ -74,7 +65,7 @@ public final class MedusaDrafter implements Drafter {
                         ids[d] = top.ids[b * k + d];
                         lp[d] = top.logProbs[b * k + d];
                     }
-                    seqs.get(b).attachDraftState(new Proposals(new DepthLists(ids, lp)));
+                    seqs.get(b).attachDraftState(new ProposalsOnly(new DepthLists(ids, lp)));
                 }
             }
         }
@@ -82,12 +73,12 @@ public final class MedusaDrafter implements Drafter {
 
     @Override
     public void defer(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens) {
-        seqs.forEach(s -> s.attachDraftState(new Proposals(DepthLists.EMPTY)));
+        seqs.forEach(s -> s.attachDraftState(ProposalsOnly.NONE));
     }
 
     @Override
     public DraftState readState(DataInputStream in) throws IOException {
-        return new Proposals(DepthLists.read(in));
+        return ProposalsOnly.read(in);
     }
 
     @Override

@@ -5,7 +5,6 @@ import dev.specdec.engine.decode.DraftState;
 import dev.specdec.engine.decode.SequenceState;
 
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.List;
 
@@ -27,14 +26,6 @@ public final class NgramDrafter implements Drafter {
     private final int maxN;
     private final int minN;
     private final int depth;
-
-    /** The proposal of one sequence, its whole draft state. */
-    private record Lookup(DepthLists lists) implements DraftState {
-        @Override
-        public void write(DataOutputStream out) throws IOException {
-            lists.write(out);
-        }
-    }
 
     public NgramDrafter(int maxN, int minN, int depth) {
         if (minN < 1 || maxN < minN || depth < 1) {
@@ -68,7 +59,7 @@ public final class NgramDrafter implements Drafter {
             ids[d][0] = continuation[d];
             lps[d][0] = PRIOR_LOG_PROB;
         }
-        s.attachDraftState(new Lookup(new DepthLists(ids, lps)));
+        s.attachDraftState(new ProposalsOnly(new DepthLists(ids, lps)));
     }
 
     /**
@@ -103,11 +94,11 @@ public final class NgramDrafter implements Drafter {
 
     @Override
     public void defer(List<SequenceState> seqs, NDArray pathHidden, int[][] nextTokens) {
-        seqs.forEach(s -> s.attachDraftState(new Lookup(DepthLists.EMPTY)));
+        seqs.forEach(s -> s.attachDraftState(ProposalsOnly.NONE));
     }
 
     @Override
     public DraftState readState(DataInputStream in) throws IOException {
-        return new Lookup(DepthLists.read(in));
+        return ProposalsOnly.read(in);
     }
 }

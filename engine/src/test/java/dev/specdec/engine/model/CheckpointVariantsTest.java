@@ -76,14 +76,7 @@ class CheckpointVariantsTest {
     @Test
     void llama31RopeScalingF16MultiQuery(@TempDir Path dir) throws IOException {
         SyntheticLlama.Variant v = new SyntheticLlama.Variant("llama", 32, 48, 2, 4, 1, 8, 53, false, false, false, false, 0, "F16", 1);
-        ObjectNode c = SyntheticLlama.config(v);
-        c.put("rope_theta", 500000.0);
-        ObjectNode rs = c.putObject("rope_scaling");
-        rs.put("rope_type", "llama3");
-        rs.put("factor", 8.0);
-        rs.put("low_freq_factor", 1.0);
-        rs.put("high_freq_factor", 4.0);
-        rs.put("original_max_position_embeddings", 64);
+        ObjectNode c = SyntheticLlama.withLlama31Rope(SyntheticLlama.config(v));
         check(v, c, ReferenceLlama.llama3InvFreq(500000, 8, 8, 1, 4, 64), dir);
     }
 

@@ -41,14 +41,7 @@ public final class OwnCheckpoints {
             case LLAMA31_F16_SHARDED -> {
                 SyntheticLlama.Variant v = new SyntheticLlama.Variant("llama", 32, 64, 2, 4, 2, 8, VOCAB, true, false, false,
                         false, 0, "F16", 3);
-                ObjectNode c = SyntheticLlama.config(v);
-                c.put("rope_theta", 500000.0);
-                ObjectNode rs = c.putObject("rope_scaling");
-                rs.put("rope_type", "llama3");
-                rs.put("factor", 8.0);
-                rs.put("low_freq_factor", 1.0);
-                rs.put("high_freq_factor", 4.0);
-                rs.put("original_max_position_embeddings", 64);
+                ObjectNode c = SyntheticLlama.withLlama31Rope(SyntheticLlama.config(v));
                 SyntheticLlama.weights(v).write(dir, "F16", 3, c);
                 writeTokenizer(dir);
             }

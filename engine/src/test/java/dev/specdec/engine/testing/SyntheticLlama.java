@@ -75,4 +75,18 @@ public final class SyntheticLlama {
         return c;
     }
 
+    /**
+     * LLaMA 3.1's rope: theta 500,000 and the "llama3" scaling (factor 8, low/high frequency factors
+     * 1 and 4, an original context of 64 positions).
+     */
+    public static ObjectNode withLlama31Rope(ObjectNode c) {
+        c.put("rope_theta", 500000.0);
+        ObjectNode rs = c.putObject("rope_scaling");
+        rs.put("rope_type", "llama3");
+        rs.put("factor", 8.0);
+        rs.put("low_freq_factor", 1.0);
+        rs.put("high_freq_factor", 4.0);
+        rs.put("original_max_position_embeddings", 64);
+        return c;
+    }
 }

@@ -5,9 +5,7 @@ import dev.specdec.job.records.RequestJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.specdec.engine.cli.Defaults;
 import dev.specdec.job.pipeline.SpecdecPipeline;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
@@ -134,13 +132,7 @@ public final class BatchCommand implements Callable<Integer> {
             return env;
         }
         Configuration extra = new Configuration();
-        Files.createDirectories(checkpoints);
-        extra.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-        extra.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
-        extra.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
-        if (resume) {
-            LocalCheckpoints.resumeFrom(checkpoints, extra, System.err);
-        }
+        LocalCheckpoints.keepIn(extra, checkpoints, resume);
         return session.environment(cluster, extra);
     }
 

@@ -14,7 +14,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -75,14 +74,9 @@ public final class ClusterLocalCommand implements Callable<Integer> {
         Path state = stateDir.toAbsolutePath();
         System.err.println("specdec cluster-local: starting Kafka, a JobManager and " + taskManagers + " TaskManagers in " + state);
         try (LocalCluster cluster = LocalCluster.start(state, taskManagers, port, webPort, checkpointInterval, System.err)) {
-            String chunks = chunkTopic == null || chunkTopic.isBlank() ? null : chunkTopic;
-            List<String> topics = new ArrayList<>(List.of("prompts", "results", "dead-letters"));
-            if (chunks != null) {
-                topics.add(chunks);
-            }
-            LocalKafkaBroker.createTopics(cluster.bootstrapServers(), java.util.Map.of(), topics, p);
             KafkaEndpoint endpoint = new KafkaEndpoint(cluster.bootstrapServers(), "prompts", "results", "dead-letters",
-                    "specdec", "specdec-cluster-local", Duration.ofMinutes(10), chunks);
+                    "specdec", "specdec-cluster-local", Duration.ofMinutes(10), KafkaEndpoint.chunkTopicOrNone(chunkTopic));
+            LocalKafkaBroker.createTopics(cluster.bootstrapServers(), java.util.Map.of(), endpoint.topics(), p);
             Optional<Path> resume = LocalCheckpoints.latest(state.resolve("savepoints"), state.resolve("checkpoints"));
             resume.ifPresent(r -> System.err.println("specdec cluster-local: resuming from " + r));
             StreamExecutionEnvironment env = SessionJobs.environment("127.0.0.1", webPort,
@@ -97,7 +91,7 @@ public final class ClusterLocalCommand implements Callable<Integer> {
             System.out.println("dashboard: http://127.0.0.1:" + webPort);
             System.out.println("job: " + job.getJobID() + " (parallelism " + p + ")");
             System.out.println("processes: " + state.resolve("pids.json") + "; logs: " + state.resolve("flink/log"));
-            System.out.println("metrics: " + LocalCluster.prometheus(0) + " (TaskManager i on port " + 9249 + "+i)");
+            System.out.println("metrics: " + LocalCluster.prometheus(0) + " (TaskManager 0; TaskManager i on that port + i)");
             System.out.flush();
             java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
             job.getJobExecutionResult().whenComplete((r, e) -> {

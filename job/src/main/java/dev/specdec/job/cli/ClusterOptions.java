@@ -1,9 +1,7 @@
 package dev.specdec.job.cli;
 
 import dev.specdec.job.pipeline.JobEnvironment;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -64,10 +62,7 @@ public final class ClusterOptions {
     public Configuration configuration(Path dir, boolean resume) throws IOException {
         Path folder = checkpointFolder(dir);
         Configuration conf = build(folder);
-        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
-        if (resume) {
-            LocalCheckpoints.resumeFrom(folder, conf, System.err);
-        }
+        LocalCheckpoints.keepIn(conf, folder, resume);
         return conf;
     }
 

@@ -1,6 +1,9 @@
 package dev.specdec.job.cli;
 
+import dev.specdec.job.pipeline.JobEnvironment;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.RecoveryClaimMode;
 
@@ -28,6 +31,19 @@ public final class LocalCheckpoints {
     private static final String METADATA = "_metadata";
 
     private LocalCheckpoints() {
+    }
+
+    /**
+     * Checkpoints to {@code dir}, kept when the job is cancelled or its process dies, and, if
+     * {@code resume}, restored from the newest complete one there.
+     */
+    public static void keepIn(Configuration conf, Path dir, boolean resume) throws IOException {
+        Files.createDirectories(dir);
+        JobEnvironment.checkpointsIn(conf, dir.toUri().toString());
+        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        if (resume) {
+            resumeFrom(dir, conf, System.err);
+        }
     }
 
     /**

@@ -194,7 +194,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
 
     public Admin admin() {
-        Map<String, Object> config = new java.util.HashMap<>(clientProperties);
+        return admin(bootstrap, clientProperties);
+    }
+
+    private static Admin admin(String bootstrap, Map<String, String> client) {
+        Map<String, Object> config = new java.util.HashMap<>(client);
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         return Admin.create(config);
@@ -208,10 +212,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     /** Creates the topics that do not exist yet on the broker at {@code bootstrap}. */
     public static void createTopics(String bootstrap, Map<String, String> client, List<String> names, int partitions)
             throws Exception {
-        Map<String, Object> config = new java.util.HashMap<>(client);
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        try (Admin admin = Admin.create(config)) {
+        try (Admin admin = admin(bootstrap, client)) {
             List<NewTopic> topics = new ArrayList<>();
             for (String n : names) {
                 topics.add(new NewTopic(n, partitions, (short) 1));

@@ -14,7 +14,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -77,14 +76,10 @@ public final class ServeLocalCommand implements Callable<Integer> {
         Path brokerData = dataDir != null ? dataDir : stateDir != null ? stateDir.resolve("kafka") : null;
         LocalKafkaBroker.PlainLogin login = saslPlain == null ? null : LocalKafkaBroker.PlainLogin.parse(saslPlain);
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(port, brokerData, login)) {
-            String chunks = chunkTopic == null || chunkTopic.isBlank() ? null : chunkTopic;
-            List<String> topics = new java.util.ArrayList<>(List.of(inputTopic, outputTopic, deadLetterTopic));
-            if (chunks != null) {
-                topics.add(chunks);
-            }
-            broker.createTopics(topics, partitions);
+            String chunks = KafkaEndpoint.chunkTopicOrNone(chunkTopic);
             KafkaEndpoint endpoint = new KafkaEndpoint(broker.bootstrapServers(), inputTopic, outputTopic, deadLetterTopic,
                     "specdec", "specdec-local", Duration.ofMinutes(10), chunks, broker.clientProperties());
+            broker.createTopics(endpoint.topics(), partitions);
             Configuration conf = stateDir != null ? cluster.configuration(stateDir.resolve("checkpoints"), true)
                     : cluster.configuration("serve");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);

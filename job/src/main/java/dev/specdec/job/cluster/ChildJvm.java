@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -14,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * log file. Stopping sends SIGTERM and waits (Flink and Kafka shut down cleanly on it); killing sends
  * SIGKILL, as a crash would.
  */
-final class ChildJvm {
+public final class ChildJvm {
     private final String name;
     private final Process process;
     private final Path log;
@@ -31,8 +30,19 @@ final class ChildJvm {
      * @param jvmOptions memory settings and the like, e.g. -Xmx1g
      * @param logFile    where its standard output and error go (appended)
      */
-    static ChildJvm start(String name, String mainClass, List<String> args, List<String> jvmOptions,
-                          Map<String, String> systemProperties, Path logFile) throws IOException {
+    static ChildJvm start(String name, String mainClass, List<String> args, List<String> jvmOptions, Path logFile)
+            throws IOException {
+        Files.createDirectories(logFile.getParent());
+        ProcessBuilder pb = processBuilder(mainClass, args, jvmOptions).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        return new ChildJvm(name, pb.start(), logFile);
+    }
+
+    /**
+     * The command line of a JVM like this one running {@code mainClass}: the same class path, the
+     * system properties bin/specdec sets, and an environment that keeps DJL offline.
+     */
+    public static ProcessBuilder processBuilder(String mainClass, List<String> args, List<String> jvmOptions) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
@@ -43,17 +53,14 @@ final class ChildJvm {
                 cmd.add("-D" + inherited + "=" + v);
             }
         }
-        systemProperties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass);
         cmd.addAll(args);
-        Files.createDirectories(logFile.getParent());
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("DJL_OFFLINE", "true");
         pb.environment().put("OPT_OUT_TRACKING", "true");
-        return new ChildJvm(name, pb.start(), logFile);
+        return pb;
     }
 
     String name() {

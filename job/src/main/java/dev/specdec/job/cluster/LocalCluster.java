@@ -74,7 +74,7 @@ public final class LocalCluster implements AutoCloseable {
             c.jobManager = ChildJvm.start("jobmanager", JOB_MANAGER_MAIN, List.of("--configDir", c.confDir.toString(),
                     "-Dmetrics.reporter.prom.port=" + (LocalClusterConfig.PROMETHEUS_FIRST_PORT + 40) + "-"
                             + (LocalClusterConfig.PROMETHEUS_FIRST_PORT + 50)),
-                    List.of("-Xmx768m"), Map.of(), c.logFile("jobmanager"));
+                    List.of("-Xmx768m"), c.logFile("jobmanager"));
             c.awaitRest();
             for (int i = 0; i < taskManagers; i++) {
                 c.startTaskManager(i);
@@ -126,8 +126,7 @@ public final class LocalCluster implements AutoCloseable {
 
     private void startKafka() throws Exception {
         kafka = ChildJvm.start("kafka", "dev.specdec.cli.SpecdecMain", List.of("kafka-broker", "--port",
-                Integer.toString(kafkaPort), "--data-dir", stateDir.resolve("kafka").toString()), List.of("-Xmx768m"), Map.of(),
-                logFile("kafka"));
+                Integer.toString(kafkaPort), "--data-dir", stateDir.resolve("kafka").toString()), List.of("-Xmx768m"), logFile("kafka"));
         awaitPort(kafka, kafkaPort);
     }
 
@@ -142,8 +141,7 @@ public final class LocalCluster implements AutoCloseable {
                 "-Dmetrics.reporter.prom.port=" + (LocalClusterConfig.PROMETHEUS_FIRST_PORT + index)));
         args.addAll(List.of(TaskExecutorProcessUtils.generateDynamicConfigsStr(spec).trim().split("\\s+")));
         List<String> jvm = List.of(ProcessMemoryUtils.generateJvmParametersStr(spec).trim().split("\\s+"));
-        ChildJvm tm = ChildJvm.start("taskmanager-" + index, TASK_MANAGER_MAIN, args, jvm, Map.of(),
-                logFile("taskmanager-" + index));
+        ChildJvm tm = ChildJvm.start("taskmanager-" + index, TASK_MANAGER_MAIN, args, jvm, logFile("taskmanager-" + index));
         if (index < taskManagers.size()) {
             taskManagers.set(index, tm);
         } else {
@@ -177,10 +175,8 @@ public final class LocalCluster implements AutoCloseable {
     private synchronized void writePids() throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("jobmanager", jobManager.pid());
-        taskManagers.forEach(t -> o.withArray("taskmanagers").add(t.pid()));
-        if (taskManagers.isEmpty()) {
-            o.putArray("taskmanagers");
-        }
+        var pids = o.putArray("taskmanagers");
+        taskManagers.forEach(t -> pids.add(t.pid()));
         o.put("kafka", kafka.pid());
         Path tmp = stateDir.resolve("pids.json.tmp");
         Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));

@@ -141,8 +141,8 @@ final class DecodeMetrics {
         }
         active = o.liveRequests();
         queued = o.queuedRequests();
-        int steps = 0;
-        int emitted = 0;
+        int stepsOfRequests = 0;
+        int tokensOfSteps = 0;
         int prefills = 0;
         long verifyNanos = 0;
         long draftNanos = 0;
@@ -151,17 +151,17 @@ final class DecodeMetrics {
             tokens.inc(u.newTokens().length);
             proposedTokens.inc(u.counters().draftedTokens);
             acceptedTokens.inc(u.counters().acceptedDraftTokens);
-            steps += u.counters().steps;
-            emitted += u.counters().stepTokens;
+            stepsOfRequests += u.counters().steps;
+            tokensOfSteps += u.counters().stepTokens;
             verifyNanos += u.counters().verifyNanos;
             draftNanos += u.counters().draftNanos;
             prefillNanos += u.counters().prefillNanos;
             prefills += u.times().startedMicros() != 0 ? 1 : 0;
         }
-        requestSteps.inc(steps);
-        stepTokens.inc(emitted);
+        requestSteps.inc(stepsOfRequests);
+        stepTokens.inc(tokensOfSteps);
         int batched = o.batchSize() > 0 ? 1 : 0;
-        this.steps.inc(batched);
+        steps.inc(batched);
         if (batched > 0) {
             verifyMillisPerStep = verifyNanos / 1e6;
             draftMillisPerStep = draftNanos / 1e6;
@@ -169,8 +169,8 @@ final class DecodeMetrics {
         if (prefills > 0) {
             prefillMillisPerRequest = prefillNanos / 1e6 / prefills;
         }
-        if (steps > 0) {
-            double beta = (double) emitted / steps;
+        if (stepsOfRequests > 0) {
+            double beta = (double) tokensOfSteps / stepsOfRequests;
             double prev = meanAcceptanceLength;
             meanAcceptanceLength = prev == 0 ? beta : prev + SMOOTHING * (beta - prev);
         }

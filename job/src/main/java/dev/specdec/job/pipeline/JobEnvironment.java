@@ -48,13 +48,18 @@ public final class JobEnvironment {
         conf.set(CheckpointingOptions.ENABLE_CHECKPOINTS_AFTER_TASKS_FINISH, true);
         conf.set(ExecutionOptions.SNAPSHOT_COMPRESSION, true);
         if (checkpointDir != null) {
-            conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
+            checkpointsIn(conf, checkpointDir);
         }
         conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, TOLERABLE_CHECKPOINT_FAILURES);
         restarts(conf, restartAttempts);
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         return conf;
+    }
+
+    /** Checkpoints to a file system folder, given as a URI (the in-memory default caps state at a few MB). */
+    public static void checkpointsIn(Configuration conf, String dirUri) {
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dirUri);
     }
 
     /**

@@ -2,7 +2,9 @@ package dev.specdec.job.pipeline;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -64,6 +66,23 @@ public record KafkaEndpoint(String bootstrapServers, String inputTopic, String o
     public KafkaEndpoint withChunkTopic(String topic) {
         return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
                 transactionalIdPrefix, transactionTimeout, topic, clientProperties);
+    }
+
+    /** Every topic the job reads or writes: input, output, and the dead-letter and chunk topics if set. */
+    public List<String> topics() {
+        List<String> out = new ArrayList<>(List.of(inputTopic, outputTopic));
+        if (deadLetterTopic != null) {
+            out.add(deadLetterTopic);
+        }
+        if (chunkTopic != null) {
+            out.add(chunkTopic);
+        }
+        return out;
+    }
+
+    /** A chunk topic flag's value: empty or blank means no streaming of partial output. */
+    public static String chunkTopicOrNone(String flag) {
+        return flag == null || flag.isBlank() ? null : flag;
     }
 
     /** The same endpoint, its clients configured with {@code properties} as well. */

@@ -1,15 +1,14 @@
 package dev.specdec.job.cli;
 
 import dev.specdec.cli.SpecdecMain;
+import dev.specdec.job.cluster.ChildJvm;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -29,13 +28,8 @@ final class CommandProcess implements AutoCloseable {
     }
 
     static CommandProcess start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-cp", System.getProperty("java.class.path"), SpecdecMain.class.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().put("DJL_OFFLINE", "true");
-        pb.environment().put("OPT_OUT_TRACKING", "true");
-        return new CommandProcess(pb.start());
+        return new CommandProcess(ChildJvm.processBuilder(SpecdecMain.class.getName(), List.of(args), List.of("-Xmx1g"))
+                .start());
     }
 
     private static void pump(InputStream in, StringBuffer to, String name) {

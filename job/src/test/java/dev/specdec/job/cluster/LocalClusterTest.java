@@ -113,14 +113,6 @@ class LocalClusterTest {
         return ExactlyOnceResults.check(results(topic, prompts.size(), Duration.ofSeconds(3)), model, prompts, params());
     }
 
-    static Path dashboard() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (!java.nio.file.Files.isDirectory(dir.resolve("deploy/grafana"))) {
-            dir = dir.getParent();
-        }
-        return dir.resolve("deploy/grafana/specdec-dashboard.json");
-    }
-
     static String scrape(int taskManager) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(LocalCluster.prometheus(taskManager))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
@@ -195,7 +187,8 @@ class LocalClusterTest {
                 assertTrue(s.contains("device=\""), "the device is a label");
                 // Every series the Grafana dashboard charts exists.
                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("flink_taskmanager_job_task_operator_\\w+")
-                        .matcher(java.nio.file.Files.readString(dashboard()));
+                        .matcher(java.nio.file.Files.readString(
+                        dev.specdec.engine.cli.Defaults.resolve("deploy/grafana/specdec-dashboard.json")));
                 while (m.find()) {
                     assertTrue(s.contains(m.group() + "{"), "the dashboard charts " + m.group() + ", which taskmanager " + tm
                             + " does not serve");
