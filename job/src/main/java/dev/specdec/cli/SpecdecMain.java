@@ -4,6 +4,7 @@ import dev.specdec.engine.cli.EngineMain;
 import dev.specdec.job.cli.BatchCommand;
 import dev.specdec.job.cli.BenchJobCommand;
 import dev.specdec.job.cli.ClusterLocalCommand;
+import dev.specdec.job.cli.GatewayCommand;
 import dev.specdec.job.cli.KafkaBrokerCommand;
 import dev.specdec.job.cli.RunCommand;
 import dev.specdec.job.cli.ServeLocalCommand;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "specdec", mixinStandardHelpOptions = true, version = "specdec 0.1.0",
         description = "Speculative LLM decoding with a CTC drafter, as an engine and as an Apache Flink job.",
         subcommands = {BatchCommand.class, RunCommand.class, ServeLocalCommand.class, SubmitCommand.class,
-                TailCommand.class, BenchJobCommand.class, ClusterLocalCommand.class, KafkaBrokerCommand.class})
+                TailCommand.class, BenchJobCommand.class, ClusterLocalCommand.class, KafkaBrokerCommand.class, GatewayCommand.class})
 public final class SpecdecMain {
 
     public static void main(String[] args) {

@@ -1,6 +1,7 @@
 package dev.specdec.job.cli;
 
 import dev.specdec.engine.cli.SamplingOptions;
+import dev.specdec.job.gateway.OpenAiGateway;
 import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.pipeline.KafkaEndpoint;
 import dev.specdec.job.pipeline.StreamingJob;
@@ -59,6 +60,14 @@ public final class ServeLocalCommand implements Callable<Integer> {
             description = "Topic for partial output (TokenChunks as tokens are decoded); empty: none (default ${DEFAULT-VALUE}).")
     String chunkTopic;
 
+    @Option(names = "--gateway-port",
+            description = {"Also serve the OpenAI API (completions, chat, streaming) on 127.0.0.1:PORT; 0 = any free",
+                    "port (default: no gateway). See specdec gateway for the same server in front of any job."})
+    Integer gatewayPort;
+
+    @Mixin
+    GatewayOptions gateway;
+
     @Mixin
     DecodeOptions decode;
 
@@ -99,6 +108,7 @@ public final class ServeLocalCommand implements Callable<Integer> {
             System.out.println("topics: " + inputTopic + " (requests), " + outputTopic + " (results), " + deadLetterTopic
                     + " (dead letters)" + (chunks == null ? "" : ", " + chunks + " (partial output; tail --chunks)"));
             System.out.println("dashboard: http://127.0.0.1:" + cluster.webPort());
+            OpenAiGateway api = startGateway(broker, endpoint);
             String client = "";
             if (login != null) {
                 Path file = writeClientConfig(broker, stateDir);
@@ -109,13 +119,30 @@ public final class ServeLocalCommand implements Callable<Integer> {
                     + " --prompt 'And God said'  then  bin/specdec tail --bootstrap-servers " + broker.bootstrapServers()
                     + client + " --count 1");
             System.out.flush();
-            try {
+            try (api) {
                 job.getJobExecutionResult().get();
             } catch (java.util.concurrent.ExecutionException e) {
                 throw JobFailure.of("the streaming job", e);
             }
             return 0;
         }
+    }
+
+    /** The OpenAI gateway on the job's topics, or null without --gateway-port. */
+    private OpenAiGateway startGateway(LocalKafkaBroker broker, KafkaEndpoint endpoint) throws Exception {
+        if (gatewayPort == null) {
+            return null;
+        }
+        var settings = gateway.settings("127.0.0.1", gatewayPort, decode.modelDir().toAbsolutePath().normalize()
+                        .getFileName().toString(), broker.bootstrapServers(), inputTopic, outputTopic,
+                KafkaEndpoint.chunkTopicOrNone(chunkTopic), broker.clientProperties());
+        OpenAiGateway api = OpenAiGateway.start(settings);
+        if (!api.awaitReady(60_000)) {
+            api.close();
+            throw new IllegalStateException("the gateway could not read the job's topics within a minute");
+        }
+        System.out.println("openai: http://127.0.0.1:" + api.port() + "/v1 (model '" + settings.servedModel() + "')");
+        return api;
     }
 
     /** The broker's client settings as a properties file only this user can read (it holds the password). */
