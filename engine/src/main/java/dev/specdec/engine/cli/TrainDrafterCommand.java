@@ -43,6 +43,10 @@ public final class TrainDrafterCommand implements Callable<Integer> {
     @Option(names = "--width", defaultValue = "10", description = "Candidates per depth at decode time.") int width;
     @Option(names = "--tree", description = "Default decode tree written to drafter.json (default: auto for ctc, ranked:6 for medusa).")
     String tree;
+    @Option(names = "--with-embeddings", description = {"Also write the base model's token embedding into the drafter's"
+            + " model.safetensors as embed_tokens.weight (ctc only), for loaders that require every tensor of the draft"
+            + " module in its own file; the engine shares the base model's either way."})
+    boolean withEmbeddings;
     @Option(names = "--feature-tokens", defaultValue = "1000000", description = "Base-model tokens to collect features for.") int featureTokens;
     @Option(names = "--self-distill", defaultValue = "0",
             description = "Extra training windows continued greedily by the base model itself.") int selfDistill;
@@ -73,6 +77,10 @@ public final class TrainDrafterCommand implements Callable<Integer> {
         }
         Path defHeld = Defaults.resolve("data/kjv/heldout.txt");
         o.heldout = heldout != null ? heldout : (corpus == null && Files.isRegularFile(defHeld) ? defHeld : null);
+        if (withEmbeddings && o.kind != DraftObjective.Kind.CTC) {
+            throw new CliException("--with-embeddings is for ctc drafters: Medusa heads read no token embedding");
+        }
+        o.withEmbeddings = withEmbeddings;
         o.out = out != null ? out : o.model.resolve("drafter-" + type);
         if (window < ctcFrames + 2 || batch < 1 || steps < 1 || lr <= 0) {
             throw new CliException("window must exceed the CTC frames; batch, steps and lr must be positive");

@@ -23,6 +23,7 @@ import dev.specdec.engine.request.DecodingMethod;
 import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.engine.serve.Generator;
 import dev.specdec.engine.speculative.DrafterConfig;
+import dev.specdec.engine.speculative.DrafterLayout;
 import dev.specdec.engine.tokenizer.TextTokenizer;
 
 import java.io.IOException;
@@ -33,6 +34,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -73,6 +75,8 @@ public final class DrafterTrainer {
         public int width = 10;
         public String tree = "ranked:16";
         public int featureTokens = 1_000_000;
+        /** Also store the base model's embedding in the drafter's safetensors (CTC only), as {@code embed_tokens.weight}. */
+        public boolean withEmbeddings;
         /** Extra windows whose continuations the base model writes itself (greedy), as at decode time. */
         public int selfDistillWindows = 0;
         public int heldoutWindows = 32;
@@ -114,8 +118,9 @@ public final class DrafterTrainer {
         try (NDManager manager = NDManager.newBaseManager(); train; CheckpointReader r = CheckpointReader.open(o.model)) {
             String p = r.has("model.embed_tokens.weight") ? "model." : "";
             NDArray embed = r.read(manager, p + "embed_tokens.weight", base.vocabSize, base.hiddenSize);
-            NDArray head = r.has("lm_head.weight") && !base.tieWordEmbeddings
-                    ? r.read(manager, "lm_head.weight", base.vocabSize, base.hiddenSize) : embed;
+            DrafterLayout.BaseTensors shared = DrafterLayout.BaseTensors.of(r, base);
+            NDArray head = shared.lmHead().equals(shared.embedding()) ? embed
+                    : r.read(manager, shared.lmHead(), base.vocabSize, base.hiddenSize);
             DraftObjective obj = new DraftObjective(o.kind, base, manager, embed, head, o.window, o.heads, o.ctcWeight,
                     o.ctcFrames, o.ctcLabels, o.blank, o.noise, o.seed);
             long start = 0;
@@ -189,7 +194,7 @@ public final class DrafterTrainer {
             if (held != null && Double.isNaN(heldMetrics[0])) {
                 heldMetrics = evaluate(manager, obj, held);
             }
-            export(obj, base, heldMetrics, modelId);
+            export(obj, base, heldMetrics, modelId, shared, embed);
             obj.close();
             return new Result(heldMetrics[0], heldMetrics[1], o.steps, (System.nanoTime() - t0) / 1e9);
         } finally {
@@ -327,8 +332,14 @@ public final class DrafterTrainer {
         return new double[] {top1 / n, ce / n};
     }
 
-    private void export(DraftObjective obj, ModelConfig base, double[] held, String fingerprint) throws IOException {
-        SafetensorsWriter.write(o.out.resolve("model.safetensors"), obj.parameters(), Map.of());
+    private void export(DraftObjective obj, ModelConfig base, double[] held, String fingerprint,
+                        DrafterLayout.BaseTensors shared, NDArray embed) throws IOException {
+        Map<String, NDArray> tensors = new LinkedHashMap<>(obj.parameters());
+        if (o.withEmbeddings) {
+            // For loaders that expect every tensor of the draft module in its own file (EAGLE-style).
+            tensors.put("embed_tokens.weight", embed);
+        }
+        SafetensorsWriter.write(o.out.resolve("model.safetensors"), tensors, Map.of());
         ObjectNode extra = JSON.createObjectNode();
         extra.put("base_model", o.model.getFileName().toString());
         extra.put("steps", o.steps);
@@ -353,6 +364,7 @@ public final class DrafterTrainer {
             extra.put("heldout_top1", held[0]);
         }
         String type = obj.kind == DraftObjective.Kind.CTC ? "ctc" : "medusa";
+        extra.set("layout", DrafterLayout.of(type, shared, o.withEmbeddings));
         int depth = obj.kind == DraftObjective.Kind.CTC ? o.depth : o.heads;
         new DrafterConfig(type, depth, o.width, o.tree, o.blank, fingerprint).save(o.out, extra);
         o.log.println("saved " + type + " drafter to " + o.out);
