@@ -1,8 +1,8 @@
 package dev.specdec.engine.cli;
 
+import dev.specdec.engine.progress.Eta;
 import dev.specdec.engine.train.DraftObjective;
 import dev.specdec.engine.train.DrafterTrainer;
-import dev.specdec.engine.train.ProgressLine;
 import dev.specdec.engine.speculative.DrafterConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -108,7 +108,7 @@ public final class TrainDrafterCommand implements Callable<Integer> {
         o.checkpointEvery = checkpointEvery;
         o.seed = seed;
         DrafterTrainer.Result r = new DrafterTrainer(o).run();
-        System.out.printf(Locale.ROOT, "done in %s: %s%n", ProgressLine.hms(r.seconds()), Double.isNaN(r.heldoutTop1())
+        System.out.printf(Locale.ROOT, "done in %s: %s%n", Eta.duration(r.seconds()), Double.isNaN(r.heldoutTop1())
                 ? "no held-out set (pass --heldout FILE to measure the drafter's top-1 accuracy)"
                 : String.format(Locale.ROOT, "held-out top-1 %.4f", r.heldoutTop1()));
         return 0;

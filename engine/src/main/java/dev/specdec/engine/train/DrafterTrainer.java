@@ -17,6 +17,7 @@ import dev.specdec.engine.io.SafetensorsWriter;
 import dev.specdec.engine.model.LlamaModel;
 import dev.specdec.engine.model.ModelConfig;
 import dev.specdec.engine.model.ModelFingerprint;
+import dev.specdec.engine.progress.ProgressLine;
 import dev.specdec.engine.request.Completion;
 import dev.specdec.engine.request.DecodeRequest;
 import dev.specdec.engine.request.DecodingMethod;
@@ -85,6 +86,8 @@ public final class DrafterTrainer {
         public int checkpointEvery = 250;
         public long seed = 4321;
         public PrintStream log = System.out;
+        /** Where the progress line with the time left goes. */
+        public PrintStream progress = System.err;
     }
 
     /** Held-out metrics at the end of a run. */
@@ -148,7 +151,8 @@ public final class DrafterTrainer {
             o.log.printf(Locale.ROOT, "%s drafter: %,d parameters; %d training windows of %d tokens; %d steps of %d windows%n",
                     o.kind, count, train.windows(), train.length(), o.steps, o.batch);
             LrSchedule schedule = new LrSchedule(o.lr, o.warmup, o.steps, 0.0);
-            ProgressLine progress = new ProgressLine(o.log, start, o.steps);
+            TrainingLogLine progress = new TrainingLogLine(o.log, o.steps);
+            ProgressLine waiting = new ProgressLine("train-drafter", "step", start, o.steps, o.progress);
             double[] heldMetrics = {Double.NaN, Double.NaN};
             double sumLoss = 0;
             double sumTop1 = 0;
@@ -163,6 +167,7 @@ public final class DrafterTrainer {
                 sumTop1 += m[1];
                 n++;
                 long done = step + 1;
+                waiting.update(done);
                 if (done % o.logEvery == 0 || done == o.steps) {
                     double secs = (System.nanoTime() - windowStart) / 1e9;
                     double tps = n * (double) o.batch * o.window / secs;
@@ -233,7 +238,8 @@ public final class DrafterTrainer {
             windows.addAll(selfDistilled(model, corpus, bos, selfDistill));
         }
         o.log.printf(Locale.ROOT, "collecting base features: %d windows of %d tokens from %s%n", windows.size(), o.window, text);
-        return DraftFeatures.collect(model, windows, o.window, dir, modelId, 4, o.log);
+        return DraftFeatures.collect(model, windows, o.window, dir, modelId, 4, o.log,
+                new ProgressLine("train-drafter: base features", "window", 0, windows.size(), o.progress));
     }
 
     /**

@@ -77,6 +77,8 @@ class TrainDrafterCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("no held-out set"), r.out());
         assertFalse(r.out().contains("NaN"), r.out());
+        assertTrue(r.stderr().contains("train-drafter: step 2/2 (100%), "), "the final progress line: " + r.stderr());
+        assertTrue(r.stderr().contains("train-drafter: base features: window "), r.stderr());
     }
 
     @Test
