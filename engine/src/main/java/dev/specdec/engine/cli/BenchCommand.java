@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.specdec.engine.DecoderOptions;
 import dev.specdec.engine.EngineSession;
 import dev.specdec.engine.decode.Decoder;
+import dev.specdec.engine.progress.ProgressLine;
 import dev.specdec.engine.request.Completion;
 import dev.specdec.engine.request.DecodeRequest;
 import dev.specdec.engine.request.DecodingMethod;
@@ -81,9 +82,11 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
                     decoders.put(spec, session.decoder(DecodingMethod.parse(name), new DecoderOptions(null, t, null)));
                 }
                 List<Cell> cells = new ArrayList<>();
+                ProgressLine progress = new ProgressLine("bench", "prompt", 0,
+                        (long) sampling.temperatures().length * batchSizes.length * ps.size(), System.err);
                 for (double temperature : sampling.temperatures()) {
                     for (int b : batchSizes) {
-                        cells.add(runCell(session, decoders, ps, file, b, sampling.toParams(128, temperature)));
+                        cells.add(runCell(session, decoders, ps, file, b, sampling.toParams(128, temperature), progress));
                     }
                 }
                 report(cells, file, session);
@@ -95,7 +98,7 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
     }
 
     private Cell runCell(EngineSession session, Map<String, Decoder> decoders, List<PromptDataset.Prompt> ps, Path file,
-                         int batch, SamplingParams params) throws Exception {
+                         int batch, SamplingParams params, ProgressLine progress) throws Exception {
         List<DecodeRequest> reqs = new ArrayList<>();
         for (PromptDataset.Prompt p : ps) {
             reqs.add(new DecodeRequest(p.id(), session.tokenizer().encode(p.text()), params));
@@ -121,6 +124,7 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
             for (String m : decoders.keySet()) {
                 stats.get(m).add(chunkPrompts, outs.get(m), secs.get(m), outs.get("none"), secs.get("none"));
             }
+            progress.advance(chunk.size());
         }
         System.out.println(String.format(Locale.ROOT, "%-22s %6s %7s %9s %8s %10s", "method", "beta", "gamma",
                 "tokens/s", "draft %", "identical"));

@@ -80,7 +80,7 @@ public final class TrainBaseCommand implements Callable<Integer> {
         o.seed = seed;
         BaseTrainer.Result r = new BaseTrainer(o).run();
         System.out.printf(Locale.ROOT, "done: %d steps in %s, held-out loss %.4f (perplexity %.2f)%n", r.lastStep(),
-                dev.specdec.engine.train.ProgressLine.hms(r.seconds()), r.heldoutLoss(), Math.exp(r.heldoutLoss()));
+                dev.specdec.engine.progress.Eta.duration(r.seconds()), r.heldoutLoss(), Math.exp(r.heldoutLoss()));
         return 0;
     }
 }

@@ -1,8 +1,8 @@
 package dev.specdec.engine.cli;
 
+import dev.specdec.engine.progress.Eta;
 import dev.specdec.engine.train.DraftObjective;
 import dev.specdec.engine.train.DrafterTrainer;
-import dev.specdec.engine.train.ProgressLine;
 import dev.specdec.engine.speculative.DrafterConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,6 +43,10 @@ public final class TrainDrafterCommand implements Callable<Integer> {
     @Option(names = "--width", defaultValue = "10", description = "Candidates per depth at decode time.") int width;
     @Option(names = "--tree", description = "Default decode tree written to drafter.json (default: auto for ctc, ranked:6 for medusa).")
     String tree;
+    @Option(names = "--with-embeddings", description = {"Also write the base model's token embedding into the drafter's"
+            + " model.safetensors as embed_tokens.weight (ctc only), for loaders that require every tensor of the draft"
+            + " module in its own file; the engine shares the base model's either way."})
+    boolean withEmbeddings;
     @Option(names = "--feature-tokens", defaultValue = "1000000", description = "Base-model tokens to collect features for.") int featureTokens;
     @Option(names = "--self-distill", defaultValue = "0",
             description = "Extra training windows continued greedily by the base model itself.") int selfDistill;
@@ -73,6 +77,10 @@ public final class TrainDrafterCommand implements Callable<Integer> {
         }
         Path defHeld = Defaults.resolve("data/kjv/heldout.txt");
         o.heldout = heldout != null ? heldout : (corpus == null && Files.isRegularFile(defHeld) ? defHeld : null);
+        if (withEmbeddings && o.kind != DraftObjective.Kind.CTC) {
+            throw new CliException("--with-embeddings is for ctc drafters: Medusa heads read no token embedding");
+        }
+        o.withEmbeddings = withEmbeddings;
         o.out = out != null ? out : o.model.resolve("drafter-" + type);
         if (window < ctcFrames + 2 || batch < 1 || steps < 1 || lr <= 0) {
             throw new CliException("window must exceed the CTC frames; batch, steps and lr must be positive");
@@ -100,7 +108,7 @@ public final class TrainDrafterCommand implements Callable<Integer> {
         o.checkpointEvery = checkpointEvery;
         o.seed = seed;
         DrafterTrainer.Result r = new DrafterTrainer(o).run();
-        System.out.printf(Locale.ROOT, "done in %s: %s%n", ProgressLine.hms(r.seconds()), Double.isNaN(r.heldoutTop1())
+        System.out.printf(Locale.ROOT, "done in %s: %s%n", Eta.duration(r.seconds()), Double.isNaN(r.heldoutTop1())
                 ? "no held-out set (pass --heldout FILE to measure the drafter's top-1 accuracy)"
                 : String.format(Locale.ROOT, "held-out top-1 %.4f", r.heldoutTop1()));
         return 0;

@@ -9,6 +9,7 @@ import dev.specdec.engine.io.CheckpointReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -99,7 +100,7 @@ public final class DraftModule implements AutoCloseable {
             NDArray fcW = r.read(manager, p + "fc.weight", h, 2 * h);
             NDArray fcB = r.has(p + "fc.bias") ? r.read(manager, p + "fc.bias", h) : null;
             NDArray embed = r.has(p + "embed_tokens.weight")
-                    ? r.read(manager, p + "embed_tokens.weight", base.config.vocabSize, h) : base.embeddings();
+                    ? ownEmbedding(r, manager, p + "embed_tokens.weight", weights, base) : base.embeddings();
             RmsNorm eps = new RmsNorm(manager, h, config.rmsNormEps);
             NDArray rot = LlamaModel.rotateHalfMatrix(manager, config.headDim);
             DecoderLayer layer;
@@ -112,6 +113,21 @@ public final class DraftModule implements AutoCloseable {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * The drafter's own copy of the token embedding ({@code train-drafter --with-embeddings}); it must
+     * have the base model's shape, or the drafter belongs to another model.
+     */
+    private static NDArray ownEmbedding(CheckpointReader r, NDManager manager, String name, Path weights, LlamaModel base) {
+        long[] expected = {base.config.vocabSize, base.config.hiddenSize};
+        long[] found = r.shapeOf(name);
+        if (!Arrays.equals(expected, found)) {
+            throw new ModelFormatException(weights + " carries " + name + " of shape " + Arrays.toString(found)
+                    + " but the base model's embedding is " + Arrays.toString(expected) + ": the drafter was made for"
+                    + " another base model; train one for this model with `specdec train-drafter`");
+        }
+        return r.read(manager, name, expected);
     }
 
     /** A cache pool for the draft layer (one layer). */

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.specdec.engine.io.CheckpointReader;
 import dev.specdec.engine.model.ModelConfig;
+import dev.specdec.engine.progress.ProgressLine;
 import dev.specdec.engine.tokenizer.BpeTrainer;
 import dev.specdec.engine.tokenizer.TokenizerConfig;
 import dev.specdec.engine.tokenizer.TextTokenizer;
@@ -74,6 +75,8 @@ public final class BaseTrainer {
         /** Test hook: force a garbage collection between forward and backward. */
         public boolean gcBetweenForwardAndBackward;
         public PrintStream log = System.out;
+        /** Where the progress line with the time left goes. */
+        public PrintStream progress = System.err;
     }
 
     /** What a run did, for tests and the model card. */
@@ -173,7 +176,8 @@ public final class BaseTrainer {
             o.log.printf(Locale.ROOT, "parameters: %,d; %d steps of %d x %d tokens; lr %.1e%n",
                     model.parameterCount(), o.steps, o.batch, o.seqLen, o.lr);
             LrSchedule schedule = new LrSchedule(o.lr, o.warmup, o.steps, o.minLrRatio);
-            ProgressLine progress = new ProgressLine(o.log, startStep, o.steps);
+            TrainingLogLine progress = new TrainingLogLine(o.log, o.steps);
+            ProgressLine waiting = new ProgressLine("train-base", "step", startStep, o.steps, o.progress);
             double heldLoss = Double.NaN;
             long windowStart = System.nanoTime();
             long windowTokens = 0;
@@ -200,6 +204,7 @@ public final class BaseTrainer {
                 windowLoss += loss;
                 windowSteps++;
                 long done = step + 1;
+                waiting.update(done);
                 if (done % o.logEvery == 0 || done == o.steps) {
                     double secs = (System.nanoTime() - windowStart) / 1e9;
                     String extra = Double.isNaN(heldLoss) ? "" : String.format(Locale.ROOT, "held-out %.4f", heldLoss);

@@ -12,6 +12,7 @@ import dev.specdec.engine.model.KvCache;
 import dev.specdec.engine.model.KvCachePool;
 import dev.specdec.engine.model.LlamaModel;
 import dev.specdec.engine.model.SequenceInput;
+import dev.specdec.engine.progress.ProgressLine;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -76,9 +77,11 @@ public final class DraftFeatures implements AutoCloseable {
     /**
      * Runs {@code model} over {@code windowTokens} (each of {@code length} ids) in batches and writes
      * the features to {@code dir}; {@code meta.json} is written last so an interrupted run is redone.
+     * {@code progress} counts windows.
      */
     public static DraftFeatures collect(LlamaModel model, List<int[]> windowTokens, int length, Path dir,
-                                        String modelId, int batch, PrintStream log) throws IOException {
+                                        String modelId, int batch, PrintStream log, ProgressLine progress)
+            throws IOException {
         Files.createDirectories(dir);
         int h = model.config.hiddenSize;
         long t0 = System.nanoTime();
@@ -120,6 +123,7 @@ public final class DraftFeatures implements AutoCloseable {
                 for (int i = caches.size() - 1; i >= 0; i--) {
                     caches.get(i).close();
                 }
+                progress.update(start + n);
                 if (log != null && (start / batch) % 20 == 0) {
                     double secs = (System.nanoTime() - t0) / 1e9;
                     log.printf(Locale.ROOT, "features: %d/%d windows (%.0f tokens/s)%n", start + n, windowTokens.size(),

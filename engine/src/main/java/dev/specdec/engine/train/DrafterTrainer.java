@@ -17,12 +17,14 @@ import dev.specdec.engine.io.SafetensorsWriter;
 import dev.specdec.engine.model.LlamaModel;
 import dev.specdec.engine.model.ModelConfig;
 import dev.specdec.engine.model.ModelFingerprint;
+import dev.specdec.engine.progress.ProgressLine;
 import dev.specdec.engine.request.Completion;
 import dev.specdec.engine.request.DecodeRequest;
 import dev.specdec.engine.request.DecodingMethod;
 import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.engine.serve.Generator;
 import dev.specdec.engine.speculative.DrafterConfig;
+import dev.specdec.engine.speculative.DrafterLayout;
 import dev.specdec.engine.tokenizer.TextTokenizer;
 
 import java.io.IOException;
@@ -33,6 +35,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -73,6 +76,8 @@ public final class DrafterTrainer {
         public int width = 10;
         public String tree = "ranked:16";
         public int featureTokens = 1_000_000;
+        /** Also store the base model's embedding in the drafter's safetensors (CTC only), as {@code embed_tokens.weight}. */
+        public boolean withEmbeddings;
         /** Extra windows whose continuations the base model writes itself (greedy), as at decode time. */
         public int selfDistillWindows = 0;
         public int heldoutWindows = 32;
@@ -81,6 +86,8 @@ public final class DrafterTrainer {
         public int checkpointEvery = 250;
         public long seed = 4321;
         public PrintStream log = System.out;
+        /** Where the progress line with the time left goes. */
+        public PrintStream progress = System.err;
     }
 
     /** Held-out metrics at the end of a run. */
@@ -114,8 +121,9 @@ public final class DrafterTrainer {
         try (NDManager manager = NDManager.newBaseManager(); train; CheckpointReader r = CheckpointReader.open(o.model)) {
             String p = r.has("model.embed_tokens.weight") ? "model." : "";
             NDArray embed = r.read(manager, p + "embed_tokens.weight", base.vocabSize, base.hiddenSize);
-            NDArray head = r.has("lm_head.weight") && !base.tieWordEmbeddings
-                    ? r.read(manager, "lm_head.weight", base.vocabSize, base.hiddenSize) : embed;
+            DrafterLayout.BaseTensors shared = DrafterLayout.BaseTensors.of(r, base);
+            NDArray head = shared.lmHead().equals(shared.embedding()) ? embed
+                    : r.read(manager, shared.lmHead(), base.vocabSize, base.hiddenSize);
             DraftObjective obj = new DraftObjective(o.kind, base, manager, embed, head, o.window, o.heads, o.ctcWeight,
                     o.ctcFrames, o.ctcLabels, o.blank, o.noise, o.seed);
             long start = 0;
@@ -143,7 +151,8 @@ public final class DrafterTrainer {
             o.log.printf(Locale.ROOT, "%s drafter: %,d parameters; %d training windows of %d tokens; %d steps of %d windows%n",
                     o.kind, count, train.windows(), train.length(), o.steps, o.batch);
             LrSchedule schedule = new LrSchedule(o.lr, o.warmup, o.steps, 0.0);
-            ProgressLine progress = new ProgressLine(o.log, start, o.steps);
+            TrainingLogLine progress = new TrainingLogLine(o.log, o.steps);
+            ProgressLine waiting = new ProgressLine("train-drafter", "step", start, o.steps, o.progress);
             double[] heldMetrics = {Double.NaN, Double.NaN};
             double sumLoss = 0;
             double sumTop1 = 0;
@@ -158,6 +167,7 @@ public final class DrafterTrainer {
                 sumTop1 += m[1];
                 n++;
                 long done = step + 1;
+                waiting.update(done);
                 if (done % o.logEvery == 0 || done == o.steps) {
                     double secs = (System.nanoTime() - windowStart) / 1e9;
                     double tps = n * (double) o.batch * o.window / secs;
@@ -189,7 +199,7 @@ public final class DrafterTrainer {
             if (held != null && Double.isNaN(heldMetrics[0])) {
                 heldMetrics = evaluate(manager, obj, held);
             }
-            export(obj, base, heldMetrics, modelId);
+            export(obj, base, heldMetrics, modelId, shared, embed);
             obj.close();
             return new Result(heldMetrics[0], heldMetrics[1], o.steps, (System.nanoTime() - t0) / 1e9);
         } finally {
@@ -228,7 +238,8 @@ public final class DrafterTrainer {
             windows.addAll(selfDistilled(model, corpus, bos, selfDistill));
         }
         o.log.printf(Locale.ROOT, "collecting base features: %d windows of %d tokens from %s%n", windows.size(), o.window, text);
-        return DraftFeatures.collect(model, windows, o.window, dir, modelId, 4, o.log);
+        return DraftFeatures.collect(model, windows, o.window, dir, modelId, 4, o.log,
+                new ProgressLine("train-drafter: base features", "window", 0, windows.size(), o.progress));
     }
 
     /**
@@ -327,8 +338,14 @@ public final class DrafterTrainer {
         return new double[] {top1 / n, ce / n};
     }
 
-    private void export(DraftObjective obj, ModelConfig base, double[] held, String fingerprint) throws IOException {
-        SafetensorsWriter.write(o.out.resolve("model.safetensors"), obj.parameters(), Map.of());
+    private void export(DraftObjective obj, ModelConfig base, double[] held, String fingerprint,
+                        DrafterLayout.BaseTensors shared, NDArray embed) throws IOException {
+        Map<String, NDArray> tensors = new LinkedHashMap<>(obj.parameters());
+        if (o.withEmbeddings) {
+            // For loaders that expect every tensor of the draft module in its own file (EAGLE-style).
+            tensors.put("embed_tokens.weight", embed);
+        }
+        SafetensorsWriter.write(o.out.resolve("model.safetensors"), tensors, Map.of());
         ObjectNode extra = JSON.createObjectNode();
         extra.put("base_model", o.model.getFileName().toString());
         extra.put("steps", o.steps);
@@ -353,6 +370,7 @@ public final class DrafterTrainer {
             extra.put("heldout_top1", held[0]);
         }
         String type = obj.kind == DraftObjective.Kind.CTC ? "ctc" : "medusa";
+        extra.set("layout", DrafterLayout.of(type, shared, o.withEmbeddings));
         int depth = obj.kind == DraftObjective.Kind.CTC ? o.depth : o.heads;
         new DrafterConfig(type, depth, o.width, o.tree, o.blank, fingerprint).save(o.out, extra);
         o.log.println("saved " + type + " drafter to " + o.out);

@@ -1,5 +1,15 @@
 package dev.specdec.engine.cli;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.specdec.engine.io.CheckpointReader;
+import dev.specdec.engine.io.SafetensorsWriter;
+import dev.specdec.engine.model.DraftModule;
+import dev.specdec.engine.model.LlamaModel;
+import dev.specdec.engine.model.ModelFormatException;
 import dev.specdec.engine.testing.TinyModel;
 import dev.specdec.engine.tokenizer.BpeTrainer;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,10 +19,14 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -37,8 +51,12 @@ class TrainDrafterCommandTest {
     }
 
     private static CliRun.Result train(Path modelDir, Path text, String... more) {
+        return trainInto(dir.resolve("out-" + modelDir.getFileName()), modelDir, text, more);
+    }
+
+    private static CliRun.Result trainInto(Path out, Path modelDir, Path text, String... more) {
         List<String> args = new ArrayList<>(List.of("train-drafter", "--model", modelDir.toString(), "--corpus",
-                text.toString(), "--out", dir.resolve("out-" + modelDir.getFileName()).toString(), "--window", "16",
+                text.toString(), "--out", out.toString(), "--window", "16",
                 "--batch", "2", "--micro-batch", "2", "--steps", "2", "--warmup", "1", "--feature-tokens", "400"));
         args.addAll(List.of(more));
         return CliRun.run(args.toArray(String[]::new));
@@ -59,6 +77,8 @@ class TrainDrafterCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("no held-out set"), r.out());
         assertFalse(r.out().contains("NaN"), r.out());
+        assertTrue(r.stderr().contains("train-drafter: step 2/2 (100%), "), "the final progress line: " + r.stderr());
+        assertTrue(r.stderr().contains("train-drafter: base features: window "), r.stderr());
     }
 
     @Test
@@ -94,5 +114,57 @@ class TrainDrafterCommandTest {
         Files.writeString(tiny, "And God said.\n");
         assertOneLineError(train(model, tiny), "tiny-corpus.txt", "fewer than one training window",
                 "--window");
+    }
+
+    @Test
+    void withEmbeddingsTheDrafterCarriesTheBaseEmbeddingAndLoadsEitherWay() throws Exception {
+        Path with = dir.resolve("with-embeddings");
+        Path without = dir.resolve("without-embeddings");
+        CliRun.Result r = trainInto(with, model, corpus, "--with-embeddings");
+        assertEquals(0, r.code(), r.err());
+        r = trainInto(without, model, corpus);
+        assertEquals(0, r.code(), r.err());
+        try (LlamaModel base = LlamaModel.load(model, null)) {
+            float[] embedding = base.embeddings().toFloatArray();
+            try (CheckpointReader w = CheckpointReader.openFile(with.resolve("model.safetensors"));
+                 CheckpointReader wo = CheckpointReader.openFile(without.resolve("model.safetensors"))) {
+                assertArrayEquals(base.embeddings().getShape().getShape(), w.shapeOf("embed_tokens.weight"));
+                assertArrayEquals(embedding, w.sample("embed_tokens.weight", 0, embedding.length));
+                assertFalse(wo.has("embed_tokens.weight"));
+            }
+            DraftModule.load(with.resolve("model.safetensors"), base).close();
+            DraftModule.load(without.resolve("model.safetensors"), base).close();
+        }
+        assertTrue(layoutOf(with).get("embedding").asText().startsWith("embed_tokens.weight in this folder"));
+        assertTrue(layoutOf(without).get("embedding").asText().startsWith("shared with base model"));
+    }
+
+    @Test
+    void anEmbeddingOfAnotherShapeIsRefusedWithItsShapes() throws Exception {
+        Path source = dir.resolve("reshaped-source");
+        assertEquals(0, trainInto(source, model, corpus).code());
+        Path bad = dir.resolve("reshaped.safetensors");
+        try (LlamaModel base = LlamaModel.load(model, null); NDManager m = NDManager.newBaseManager();
+             CheckpointReader r = CheckpointReader.openFile(source.resolve("model.safetensors"))) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            for (String name : r.names()) {
+                tensors.put(name, r.read(m, name, r.shapeOf(name)));
+            }
+            tensors.put("embed_tokens.weight", m.zeros(new Shape(base.config.vocabSize + 8, base.config.hiddenSize)));
+            SafetensorsWriter.write(bad, tensors, Map.of());
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> DraftModule.load(bad, base));
+            assertTrue(e.getMessage().contains("embed_tokens.weight of shape [" + (base.config.vocabSize + 8))
+                    && e.getMessage().contains("base model's embedding is [" + base.config.vocabSize), e.getMessage());
+        }
+    }
+
+    @Test
+    void withEmbeddingsIsRefusedForMedusa() {
+        assertOneLineError(trainInto(dir.resolve("medusa-embeddings"), model, corpus, "--type", "medusa",
+                "--with-embeddings"), "--with-embeddings", "ctc");
+    }
+
+    private static JsonNode layoutOf(Path drafter) throws Exception {
+        return new ObjectMapper().readTree(drafter.resolve("drafter.json").toFile()).get("layout");
     }
 }

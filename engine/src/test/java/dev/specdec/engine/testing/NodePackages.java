@@ -26,10 +26,14 @@ public final class NodePackages {
                 && Files.getLastModifiedTime(marker).compareTo(Files.getLastModifiedTime(dir.resolve("package-lock.json"))) >= 0) {
             return dir;
         }
+        // npm's output goes to a file, not to this JVM's stdout: Surefire talks to its forked test JVM
+        // over that stream, and a child process writing into it corrupts the protocol.
+        Path log = Files.createTempFile("npm-ci", ".log");
         Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-                .directory(dir.toFile()).inheritIO().start();
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "npm ci timed out in " + dir);
-        assertEquals(0, p.exitValue(), "npm ci failed in " + dir);
+        assertEquals(0, p.exitValue(), "npm ci failed in " + dir + ":\n" + Files.readString(log));
+        Files.delete(log);
         return dir;
     }
 

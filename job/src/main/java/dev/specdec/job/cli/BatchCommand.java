@@ -91,7 +91,7 @@ public final class BatchCommand implements Callable<Integer> {
         }
         System.err.println("Flink dashboard: http://" + rest[0] + ":" + port + "  (the job ends when the dataset is done)");
         JobClient job = env.executeAsync("specdec batch: " + in.getFileName());
-        ProgressLine progress = new ProgressLine(new FlinkRest(rest[0], port, job.getJobID().toString()), total, System.err);
+        BatchProgress progress = new BatchProgress(new FlinkRest(rest[0], port, job.getJobID().toString()), total, System.err);
         Thread progressThread = new Thread(progress, "specdec-progress");
         progressThread.setDaemon(true);
         if (!quiet) {

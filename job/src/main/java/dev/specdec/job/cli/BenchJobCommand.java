@@ -13,6 +13,7 @@ import dev.specdec.engine.serve.BatchScheduler;
 import dev.specdec.engine.serve.Generator;
 import dev.specdec.engine.serve.RestoreCost;
 import dev.specdec.engine.cli.Defaults;
+import dev.specdec.engine.progress.ProgressLine;
 import dev.specdec.engine.request.DecodeRequest;
 import dev.specdec.engine.request.DecodingMethod;
 import dev.specdec.engine.request.Completion;
@@ -130,6 +131,11 @@ public final class BenchJobCommand implements Callable<Integer> {
                 threads, cores);
         System.out.println("batch  engine tok/s  job tok/s  job/engine  model share: engine  job  beta(job)  identical"
                 + "  engine tok/s, all cores  plain engine tok/s  job/plain");
+        List<String> modes = checkpointModes == null ? List.of()
+                : checkpointModes.stream().map(String::trim).filter(m -> !m.isEmpty()).toList();
+        // A run is one repetition at one batch size (the engine and the job), or one checkpoint form.
+        ProgressLine progress = new ProgressLine("bench-job", "run", 0,
+                (long) batchSizes.length * Math.max(1, repeats) + modes.size(), System.err);
         for (int b : batchSizes) {
             Run engine = null;
             Run job = null;
@@ -155,6 +161,7 @@ public final class BenchJobCommand implements Callable<Integer> {
                 engine = best(engine, e);
                 job = best(job, j);
                 allCores = best(allCores, a);
+                progress.advance(1);
             }
             double ratio = job.tokensPerSecond() / engine.tokensPerSecond();
             double overPlain = job.tokensPerSecond() / plain.tokensPerSecond();
@@ -180,8 +187,6 @@ public final class BenchJobCommand implements Callable<Integer> {
             r.put("job_over_plain", overPlain);
             r.put("identical_outputs", identical);
         }
-        List<String> modes = checkpointModes == null ? List.of()
-                : checkpointModes.stream().map(String::trim).filter(m -> !m.isEmpty()).toList();
         if (!modes.isEmpty()) {
             int b = Arrays.stream(batchSizes).max().orElse(1);
             ArrayNode cps = root.putArray("checkpoints");
@@ -199,6 +204,7 @@ public final class BenchJobCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%-12s  %11d  %15d  %9.0f  %6.0f%n", mode, c.get("completed").asInt(),
                         c.get("max_state_bytes").asLong(), c.get("median_duration_ms").asDouble(),
                         c.get("max_duration_ms").asDouble());
+                progress.advance(1);
             }
         }
         if (!modes.isEmpty()) {
