@@ -56,6 +56,9 @@ public final class ClusterLocalCommand implements Callable<Integer> {
     String chunkTopic;
 
     @Mixin
+    OutputFormatOption output;
+
+    @Mixin
     DecodeOptions decode;
 
     @Mixin
@@ -75,7 +78,8 @@ public final class ClusterLocalCommand implements Callable<Integer> {
         System.err.println("specdec cluster-local: starting Kafka, a JobManager and " + taskManagers + " TaskManagers in " + state);
         try (LocalCluster cluster = LocalCluster.start(state, taskManagers, port, webPort, checkpointInterval, System.err)) {
             KafkaEndpoint endpoint = new KafkaEndpoint(cluster.bootstrapServers(), "prompts", "results", "dead-letters",
-                    "specdec", "specdec-cluster-local", Duration.ofMinutes(10), KafkaEndpoint.chunkTopicOrNone(chunkTopic));
+                    "specdec", "specdec-cluster-local", Duration.ofMinutes(10), KafkaEndpoint.chunkTopicOrNone(chunkTopic))
+                    .withOutputFormat(output.format());
             LocalKafkaBroker.createTopics(cluster.bootstrapServers(), java.util.Map.of(), endpoint.topics(), p);
             Optional<Path> resume = LocalCheckpoints.latest(state.resolve("savepoints"), state.resolve("checkpoints"));
             resume.ifPresent(r -> System.err.println("specdec cluster-local: resuming from " + r));

@@ -27,6 +27,9 @@ public final class KafkaOptions {
                     "without waiting for checkpoints (default: no streaming)."})
     String chunkTopic;
 
+    @Mixin
+    OutputFormatOption output;
+
     @Option(names = "--group-id", defaultValue = "specdec", description = "Consumer group of the job (default ${DEFAULT-VALUE}).")
     String groupId;
 
@@ -43,6 +46,6 @@ public final class KafkaOptions {
 
     public KafkaEndpoint endpoint() throws IOException {
         return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
-                transactionalIdPrefix, transactionTimeout, chunkTopic, client.properties());
+                transactionalIdPrefix, transactionTimeout, chunkTopic, client.properties(), output.format());
     }
 }

@@ -69,6 +69,9 @@ public final class ServeLocalCommand implements Callable<Integer> {
     GatewayOptions gateway;
 
     @Mixin
+    OutputFormatOption output;
+
+    @Mixin
     DecodeOptions decode;
 
     @Mixin
@@ -87,7 +90,7 @@ public final class ServeLocalCommand implements Callable<Integer> {
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(port, brokerData, login)) {
             String chunks = KafkaEndpoint.chunkTopicOrNone(chunkTopic);
             KafkaEndpoint endpoint = new KafkaEndpoint(broker.bootstrapServers(), inputTopic, outputTopic, deadLetterTopic,
-                    "specdec", "specdec-local", Duration.ofMinutes(10), chunks, broker.clientProperties());
+                    "specdec", "specdec-local", Duration.ofMinutes(10), chunks, broker.clientProperties(), output.format());
             broker.createTopics(endpoint.topics(), partitions);
             Configuration conf = stateDir != null ? cluster.configuration(stateDir.resolve("checkpoints"), true)
                     : cluster.configuration("serve");

@@ -20,6 +20,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -102,7 +103,7 @@ public final class SubmitCommand implements Callable<Integer> {
         List<GenerationRequest> out = new ArrayList<>();
         long now = System.currentTimeMillis();
         if (input.cancel != null) {
-            out.add(RequestJson.newRequest(input.cancel, defaults).setAction(RequestAction.CANCEL).setSubmitTimeMs(now).build());
+            out.add(RequestJson.newRequest(input.cancel, defaults).setAction(RequestAction.CANCEL).setSubmitTimeMs(Instant.ofEpochMilli(now)).build());
             return out;
         }
         if (input.prompt != null) {
@@ -142,7 +143,7 @@ public final class SubmitCommand implements Callable<Integer> {
         if (timeoutMs != null) {
             b.setTimeoutMs(timeoutMs);
         }
-        return b.setSubmitTimeMs(now).build();
+        return b.setSubmitTimeMs(Instant.ofEpochMilli(now)).build();
     }
 
     private static List<String> readStdin() throws Exception {

@@ -1,6 +1,6 @@
 package dev.specdec.job.cli;
 
-import dev.specdec.job.records.RecordCodec;
+import dev.specdec.job.records.OutputRecords;
 import dev.specdec.job.records.RecordJson;
 import dev.specdec.records.GenerationResult;
 import dev.specdec.records.TokenChunk;
@@ -24,7 +24,8 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 
 /**
- * {@code specdec tail}: prints results from the results topic as JSON lines. It reads with
+ * {@code specdec tail}: prints results from the results topic as JSON lines, whichever output format
+ * (Avro or JSON) the job wrote them in ({@link OutputRecords}). It reads with
  * {@code isolation.level=read_committed}, so it sees exactly the results of committed job
  * checkpoints (each once). Exits after {@code --count} results, or after {@code --timeout}.
  * With {@code --chunks} it prints the partial output from the chunk topic instead, as it is decoded;
@@ -63,7 +64,6 @@ public final class TailCommand implements Callable<Integer> {
         if (count != null && count < 1) {
             throw new IllegalArgumentException("--count must be at least 1");
         }
-        RecordCodec<? extends SpecificRecordBase> codec = chunks ? RecordCodec.chunks() : RecordCodec.results();
         String from = topic != null ? topic : chunks ? "chunks" : "results";
         Set<String> wanted = ids == null ? null : new HashSet<>(ids);
         long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
@@ -82,7 +82,7 @@ public final class TailCommand implements Callable<Integer> {
                 for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
                     SpecificRecordBase r;
                     try {
-                        r = codec.decode(rec.value());
+                        r = chunks ? OutputRecords.readChunk(rec) : OutputRecords.readResult(rec);
                     } catch (IOException e) {
                         System.err.println("skipping record at " + rec.topic() + "-" + rec.partition() + "@" + rec.offset()
                                 + ": " + e.getMessage());

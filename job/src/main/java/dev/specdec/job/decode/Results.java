@@ -15,6 +15,7 @@ import dev.specdec.records.Timings;
 import dev.specdec.records.TokenChunk;
 import dev.specdec.records.Usage;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -67,7 +68,7 @@ public final class Results {
                 .setTimings(timings)
                 .setMetadata(new HashMap<>(r.metadata()))
                 .setRecoveries(v == null ? 0 : v.recoveries)
-                .setCompletedTimeMs(now / 1000)
+                .setCompletedTimeMs(Instant.ofEpochMilli(now / 1000))
                 .build();
     }
 
@@ -79,7 +80,7 @@ public final class Results {
         }
         return TokenChunk.newBuilder().setRequestId(u.id()).setTokenOffset(tokenOffset).setTokenIds(ids)
                 .setTextOffset(u.text().offset()).setText(u.text().text()).setLast(u.finished())
-                .setEmittedTimeMs(System.currentTimeMillis()).build();
+                .setEmittedTimeMs(Instant.ofEpochMilli(System.currentTimeMillis())).build();
     }
 
     /** An error result for a request that never reached decoding (invalid, unreadable field, ...). */
@@ -98,7 +99,7 @@ public final class Results {
                 .setTimings(new Timings(total, 0.0, 0.0, total))
                 .setMetadata(metadata == null ? new HashMap<>() : new HashMap<>(metadata))
                 .setRecoveries(0)
-                .setCompletedTimeMs(now / 1000)
+                .setCompletedTimeMs(Instant.ofEpochMilli(now / 1000))
                 .build();
     }
 

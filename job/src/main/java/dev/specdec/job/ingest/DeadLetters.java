@@ -4,6 +4,7 @@ import dev.specdec.records.DeadLetter;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Arrays;
 
 /** Builds dead-letter records for the places a bad record can come from. */
@@ -60,7 +61,7 @@ public final class DeadLetters {
                 .setRequestId(cut(requestId, MAX_ID))
                 .setReason(reason == null ? "unknown error" : cut(reason, MAX_REASON))
                 .setPayload(ByteBuffer.wrap(head(payload, MAX_PAYLOAD)))
-                .setTimeMs(System.currentTimeMillis());
+                .setTimeMs(Instant.ofEpochMilli(System.currentTimeMillis()));
     }
 
     /** Dead letters are bounded when made (payload head, cut reason); one still too large loses its payload. */

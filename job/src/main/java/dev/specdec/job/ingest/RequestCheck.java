@@ -74,7 +74,7 @@ public final class RequestCheck {
         long timeout = timeoutMillis(r.getTimeoutMs());
         int[] ids = fit(tokenize(promptText(r)), params.maxNewTokens(), r.getTruncatePrompt());
         new DecodeRequest(id, ids, params).checkAgainst(config);
-        TokenizedRequest.Arrival arrival = new TokenizedRequest.Arrival(r.getSubmitTimeMs(), nowMicros,
+        TokenizedRequest.Arrival arrival = new TokenizedRequest.Arrival(r.getSubmitTimeMs().toEpochMilli(), nowMicros,
                 timeout == 0 ? 0 : nowMicros + timeout * 1000);
         return new TokenizedRequest(id, ids, params, drafter, metadata, arrival, false);
     }

@@ -1,11 +1,14 @@
 package dev.specdec.job.pipeline;
 
+import dev.specdec.job.records.OutputFormat;
+
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -17,10 +20,11 @@ import java.util.TreeMap;
  * @param chunkTopic         where partial output streams ({@code TokenChunk}s, at least once); null: not streamed
  * @param clientProperties   settings for every Kafka client of the job (TLS, SASL, timeouts), applied
  *                           before the job's own; its {@link #toString} masks their values
+ * @param outputFormat       how results and chunks are written (dead letters are always Avro)
  */
 public record KafkaEndpoint(String bootstrapServers, String inputTopic, String outputTopic, String deadLetterTopic,
                             String groupId, String transactionalIdPrefix, Duration transactionTimeout,
-                            String chunkTopic, Map<String, String> clientProperties)
+                            String chunkTopic, Map<String, String> clientProperties, OutputFormat outputFormat)
         implements Serializable {
     /** A broker's default transaction.max.timeout.ms. */
     public static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
@@ -45,8 +49,17 @@ public record KafkaEndpoint(String bootstrapServers, String inputTopic, String o
                 || chunkTopic.equals(deadLetterTopic))) {
             throw new IllegalArgumentException("the chunk topic must be a topic of its own, got '" + chunkTopic + "'");
         }
+        Objects.requireNonNull(outputFormat, "output format");
         // A sorted copy that serializes with the job graph and cannot change behind the job's back.
         clientProperties = Collections.unmodifiableMap(new TreeMap<>(clientProperties == null ? Map.of() : clientProperties));
+    }
+
+    /** An endpoint writing Avro. */
+    public KafkaEndpoint(String bootstrapServers, String inputTopic, String outputTopic, String deadLetterTopic,
+                         String groupId, String transactionalIdPrefix, Duration transactionTimeout, String chunkTopic,
+                         Map<String, String> clientProperties) {
+        this(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId, transactionalIdPrefix,
+                transactionTimeout, chunkTopic, clientProperties, OutputFormat.AVRO);
     }
 
     public KafkaEndpoint(String bootstrapServers, String inputTopic, String outputTopic, String deadLetterTopic,
@@ -65,7 +78,7 @@ public record KafkaEndpoint(String bootstrapServers, String inputTopic, String o
     /** The same endpoint, streaming partial output to {@code topic} (null: not streamed). */
     public KafkaEndpoint withChunkTopic(String topic) {
         return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
-                transactionalIdPrefix, transactionTimeout, topic, clientProperties);
+                transactionalIdPrefix, transactionTimeout, topic, clientProperties, outputFormat);
     }
 
     /** Every topic the job reads or writes: input, output, and the dead-letter and chunk topics if set. */
@@ -88,15 +101,21 @@ public record KafkaEndpoint(String bootstrapServers, String inputTopic, String o
     /** The same endpoint, its clients configured with {@code properties} as well. */
     public KafkaEndpoint withClientProperties(Map<String, String> properties) {
         return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
-                transactionalIdPrefix, transactionTimeout, chunkTopic, properties);
+                transactionalIdPrefix, transactionTimeout, chunkTopic, properties, outputFormat);
+    }
+
+    /** The same endpoint, writing results and chunks in {@code format}. */
+    public KafkaEndpoint withOutputFormat(OutputFormat format) {
+        return new KafkaEndpoint(bootstrapServers, inputTopic, outputTopic, deadLetterTopic, groupId,
+                transactionalIdPrefix, transactionTimeout, chunkTopic, clientProperties, format);
     }
 
     /** Names the client settings without their values: they hold passwords and keys. */
     @Override
     public String toString() {
         return "KafkaEndpoint[" + bootstrapServers + ", in=" + inputTopic + ", out=" + outputTopic + ", dead="
-                + deadLetterTopic + ", chunks=" + chunkTopic + ", group=" + groupId + ", client settings="
-                + clientProperties.keySet() + "]";
+                + deadLetterTopic + ", chunks=" + chunkTopic + ", group=" + groupId + ", format=" + outputFormat
+                + ", client settings=" + clientProperties.keySet() + "]";
     }
 
     private static void require(String v, String what) {

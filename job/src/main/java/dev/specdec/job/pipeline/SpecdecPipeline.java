@@ -11,6 +11,7 @@ import dev.specdec.job.ingest.KafkaRequestDeserializer;
 import dev.specdec.job.ingest.RequestFileFormat;
 import dev.specdec.job.ingest.RequestLimits;
 import dev.specdec.job.ingest.RequestValidator;
+import dev.specdec.job.records.OutputFormat;
 import dev.specdec.job.records.RecordCodec;
 import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.job.state.TokenizedRequest;
@@ -144,8 +145,8 @@ public final class SpecdecPipeline {
     /** Results to the output topic, exactly once (transactions committed at checkpoints; read them read_committed). */
     public static void sinkResultsToKafka(DataStream<GenerationResult> results, KafkaEndpoint kafka) {
         results.sinkTo(kafkaSink(kafka, kafka.outputTopic(), "results",
-                new AvroKafkaSerializer<GenerationResult>(kafka.outputTopic(), r -> r.getRequestId(), RecordCodec::results,
-                        Results::tooLarge)))
+                new KafkaOutputSerializer<GenerationResult>(kafka.outputTopic(), r -> r.getRequestId(), RecordCodec::results,
+                        Results::tooLarge, kafka.outputFormat())))
                 .name("results (kafka)").setDescription("results -> " + kafka.outputTopic()).uid("results-sink");
     }
 
@@ -157,8 +158,8 @@ public final class SpecdecPipeline {
         Objects.requireNonNull(kafka.chunkTopic(), "chunk topic");
         chunks.sinkTo(clientOf(kafka, KafkaSink.<TokenChunk>builder())
                         .setBootstrapServers(kafka.bootstrapServers())
-                        .setRecordSerializer(new AvroKafkaSerializer<TokenChunk>(kafka.chunkTopic(), c -> c.getRequestId(),
-                                RecordCodec::chunks, Results::tooLarge))
+                        .setRecordSerializer(new KafkaOutputSerializer<TokenChunk>(kafka.chunkTopic(), c -> c.getRequestId(),
+                                RecordCodec::chunks, Results::tooLarge, kafka.outputFormat()))
                         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                         // Chunks are for watching text appear: send each at once instead of batching.
                         .setProperty("linger.ms", "0")
@@ -168,8 +169,8 @@ public final class SpecdecPipeline {
 
     public static void sinkDeadLettersToKafka(DataStream<DeadLetter> deadLetters, KafkaEndpoint kafka) {
         deadLetters.sinkTo(kafkaSink(kafka, kafka.deadLetterTopic(), "dead-letters",
-                new AvroKafkaSerializer<DeadLetter>(kafka.deadLetterTopic(), d -> d.getRequestId(), RecordCodec::deadLetters,
-                        DeadLetters::tooLarge)))
+                new KafkaOutputSerializer<DeadLetter>(kafka.deadLetterTopic(), d -> d.getRequestId(), RecordCodec::deadLetters,
+                        DeadLetters::tooLarge, OutputFormat.AVRO)))
                 .name("dead letters (kafka)").setDescription("dead letters -> " + kafka.deadLetterTopic())
                 .uid("dead-letter-sink");
     }

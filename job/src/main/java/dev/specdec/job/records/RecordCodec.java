@@ -1,6 +1,8 @@
 package dev.specdec.job.records;
 
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.data.TimeConversions;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
@@ -51,9 +53,7 @@ public final class RecordCodec<T extends SpecificRecordBase> {
         }
     }
 
-    /** Every schema version ever published, oldest first (resources under {@code specdec/schemas/history/}). */
-    static final List<String> REQUEST_HISTORY = List.of("GenerationRequest-v1.avsc", "GenerationRequest-v2.avsc",
-            "GenerationRequest-v3.avsc");
+    private static final String HISTORY = "/specdec/schemas/history/";
 
     /** First byte of every single-object encoded record. */
     public static final byte MARKER = (byte) 0xC3;
@@ -65,41 +65,66 @@ public final class RecordCodec<T extends SpecificRecordBase> {
     private RecordCodec(Schema schema, List<Schema> olderVersions) {
         this.schema = schema;
         SpecificData model = new SpecificData();
+        // Timestamps are java.time.Instant in the generated classes; a model of its own needs the conversion.
+        model.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
         this.encoder = new BinaryMessageEncoder<>(model, schema);
         this.decoder = new BinaryMessageDecoder<>(model, schema);
+        long current = SchemaNormalization.parsingFingerprint64(schema);
         for (Schema old : olderVersions) {
-            decoder.addSchema(old);
+            // A version that differs only in docs, defaults or logical types has the current one's
+            // fingerprint: its records decode as the current schema's already.
+            if (SchemaNormalization.parsingFingerprint64(old) != current) {
+                decoder.addSchema(old);
+            }
         }
     }
 
     public static RecordCodec<dev.specdec.records.GenerationRequest> requests() {
-        return new RecordCodec<>(dev.specdec.records.GenerationRequest.getClassSchema(), requestHistory());
+        return of(dev.specdec.records.GenerationRequest.getClassSchema());
     }
 
     public static RecordCodec<dev.specdec.records.GenerationResult> results() {
-        return new RecordCodec<>(dev.specdec.records.GenerationResult.getClassSchema(), List.of());
+        return of(dev.specdec.records.GenerationResult.getClassSchema());
     }
 
     public static RecordCodec<dev.specdec.records.TokenChunk> chunks() {
-        return new RecordCodec<>(dev.specdec.records.TokenChunk.getClassSchema(), List.of());
+        return of(dev.specdec.records.TokenChunk.getClassSchema());
     }
 
     public static RecordCodec<dev.specdec.records.DeadLetter> deadLetters() {
-        return new RecordCodec<>(dev.specdec.records.DeadLetter.getClassSchema(), List.of());
+        return of(dev.specdec.records.DeadLetter.getClassSchema());
+    }
+
+    private static <T extends SpecificRecordBase> RecordCodec<T> of(Schema current) {
+        return new RecordCodec<>(current, history(current.getName()));
     }
 
     /** The older published versions of the request schema. */
     public static List<Schema> requestHistory() {
+        return history(dev.specdec.records.GenerationRequest.getClassSchema().getName());
+    }
+
+    /**
+     * Every published version of the schema {@code name}, oldest first: {@code <name>-v1.avsc},
+     * {@code -v2}, ... under {@code specdec/schemas/history/} on the class path, up to the first
+     * missing number (a class path cannot be listed, so the numbers must have no gaps).
+     */
+    public static List<Schema> history(String name) {
         List<Schema> out = new ArrayList<>();
-        for (String name : REQUEST_HISTORY) {
-            out.add(historySchema(name));
+        for (int v = 1; RecordCodec.class.getResource(HISTORY + historyFile(name, v)) != null; v++) {
+            out.add(historySchema(historyFile(name, v)));
         }
         return out;
     }
 
+    /** The file name of version {@code v} of schema {@code name} in {@code schemas/history/}. */
+    public static String historyFile(String name, int v) {
+        return name + "-v" + v + ".avsc";
+    }
+
     /** Parses one schema file of {@code schemas/history/} from the class path. */
     public static Schema historySchema(String fileName) {
-        String path = "/specdec/schemas/history/" + fileName;
+        String path = HISTORY + fileName;
         try (InputStream in = RecordCodec.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException("schema resource " + path + " is missing from the build");

@@ -15,6 +15,7 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Locale;
@@ -25,7 +26,7 @@ import java.util.TreeMap;
  * Plain JSON for Avro records, keyed by the schema's field names: what the file sink writes and
  * {@code specdec tail} prints. Unlike Avro's own JSON encoding, unions are written as their value
  * (or null), enums as lower-case words, and bytes as text when they are UTF-8 (else
- * {@code "base64:..."}), so people and {@code jq} can read it.
+ * {@code "base64:..."}), and timestamps as epoch milliseconds, so people and {@code jq} can read it.
  */
 public final class RecordJson {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -86,7 +87,8 @@ public final class RecordJson {
             case INT:
                 return NODES.numberNode((Integer) v);
             case LONG:
-                return NODES.numberNode((Long) v);
+                // timestamp-millis fields hold an Instant; JSON keeps them as epoch milliseconds.
+                return NODES.numberNode(v instanceof Instant t ? t.toEpochMilli() : (long) (Long) v);
             case FLOAT:
                 return NODES.numberNode((Float) v);
             case DOUBLE:

@@ -11,6 +11,7 @@ import dev.specdec.records.Drafter;
 import dev.specdec.records.GenerationRequest;
 import dev.specdec.records.RequestAction;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -58,7 +59,7 @@ public final class RequestJson {
                 .setStop(new ArrayList<>(defaults.stopStrings()))
                 .setStopTokenIds(new ArrayList<>(new java.util.TreeSet<>(defaults.stopTokenIds())))
                 .setDrafter(Drafter.DEFAULT)
-                .setSubmitTimeMs(0L)
+                .setSubmitTimeMs(Instant.EPOCH)
                 .setIgnoreEos(defaults.ignoreEos());
     }
 
@@ -155,7 +156,7 @@ public final class RequestJson {
             b.setDrafter(drafter(text(j, "drafter", id), id));
         }
         if (j.has("submit_time_ms")) {
-            b.setSubmitTimeMs(j.get("submit_time_ms").asLong());
+            b.setSubmitTimeMs(Instant.ofEpochMilli(j.get("submit_time_ms").asLong()));
         }
         Map<String, String> metadata = new HashMap<>();
         if (j.hasNonNull("category")) {

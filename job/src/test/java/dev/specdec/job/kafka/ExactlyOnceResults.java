@@ -2,7 +2,7 @@ package dev.specdec.job.kafka;
 
 import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.engine.testing.TinyModel;
-import dev.specdec.job.records.RecordCodec;
+import dev.specdec.job.records.OutputRecords;
 import dev.specdec.records.GenerationResult;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -27,11 +27,10 @@ public final class ExactlyOnceResults {
      */
     public static int check(List<ConsumerRecord<byte[], byte[]>> records, Path model, Map<String, String> prompts,
                             SamplingParams params) throws Exception {
-        RecordCodec<GenerationResult> codec = RecordCodec.results();
         Map<String, GenerationResult> byId = new HashMap<>();
         int resumed = 0;
         for (ConsumerRecord<byte[], byte[]> r : records) {
-            GenerationResult res = codec.decode(r.value());
+            GenerationResult res = OutputRecords.readResult(r);
             assertNull(byId.put(res.getRequestId(), res), "a second result for " + res.getRequestId());
             resumed += res.getRecoveries() > 0 ? 1 : 0;
         }

@@ -7,6 +7,7 @@ import dev.specdec.job.ingest.KafkaRequestDeserializerTest;
 import dev.specdec.job.pipeline.JobEnvironment;
 import dev.specdec.job.pipeline.KafkaEndpoint;
 import dev.specdec.job.pipeline.StreamingJob;
+import dev.specdec.job.records.OutputRecords;
 import dev.specdec.job.records.RecordCodec;
 import dev.specdec.records.DeadLetter;
 import dev.specdec.records.FinishReason;
@@ -183,13 +184,12 @@ class HostileRecordsTest {
     }
 
     private static Map<String, GenerationResult> results(String topic, int expected) throws Exception {
-        RecordCodec<GenerationResult> codec = RecordCodec.results();
         Map<String, GenerationResult> byId = new HashMap<>();
         Set<String> seen = new HashSet<>();
         for (ConsumerRecord<byte[], byte[]> r : kafka.readCommitted(topic, l -> l.size() >= expected, Duration.ofMinutes(4),
                 Duration.ofSeconds(2))) {
             assertTrue(r.value().length < 80 * 1024, "a result of " + r.value().length + " bytes");
-            GenerationResult res = codec.decode(r.value());
+            GenerationResult res = OutputRecords.readResult(r);
             assertTrue(seen.add(res.getRequestId()), "a second result for " + res.getRequestId());
             byId.put(res.getRequestId(), res);
         }

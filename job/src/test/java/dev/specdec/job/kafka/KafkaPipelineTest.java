@@ -9,6 +9,7 @@ import dev.specdec.job.pipeline.JobEnvironment;
 import dev.specdec.job.pipeline.KafkaEndpoint;
 import dev.specdec.job.pipeline.SpecdecPipeline;
 import dev.specdec.job.pipeline.StreamingJob;
+import dev.specdec.job.records.OutputRecords;
 import dev.specdec.job.records.RecordCodec;
 import dev.specdec.records.DeadLetter;
 import dev.specdec.records.FinishReason;
@@ -60,7 +61,6 @@ class KafkaPipelineTest {
     static Path model;
     static KafkaTestCluster kafka;
     static final RecordCodec<GenerationRequest> REQUESTS = RecordCodec.requests();
-    static final RecordCodec<GenerationResult> RESULTS = RecordCodec.results();
 
     @BeforeAll
     static void start() throws Exception {
@@ -107,7 +107,7 @@ class KafkaPipelineTest {
                 Duration.ofMinutes(3), Duration.ofSeconds(3));
         Map<String, GenerationResult> byId = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : recs) {
-            GenerationResult res = RESULTS.decode(r.value());
+            GenerationResult res = OutputRecords.readResult(r);
             assertEquals(res.getRequestId(), new String(r.key(), StandardCharsets.UTF_8));
             GenerationResult prev = byId.put(res.getRequestId(), res);
             assertEquals(null, prev, "a second result for " + res.getRequestId());
@@ -126,12 +126,11 @@ class KafkaPipelineTest {
      * that cover the same place must agree.
      */
     private static Map<String, Streamed> chunks(String topic, java.util.Set<String> ids) throws Exception {
-        RecordCodec<TokenChunk> codec = RecordCodec.chunks();
         List<ConsumerRecord<byte[], byte[]>> recs = kafka.readCommitted(topic, l -> {
             java.util.Set<String> done = new java.util.HashSet<>();
             for (ConsumerRecord<byte[], byte[]> r : l) {
                 try {
-                    TokenChunk c = codec.decode(r.value());
+                    TokenChunk c = OutputRecords.readChunk(r);
                     if (c.getLast()) {
                         done.add(c.getRequestId());
                     }
@@ -143,7 +142,7 @@ class KafkaPipelineTest {
         }, Duration.ofMinutes(3), Duration.ofSeconds(1));
         Map<String, Streamed> out = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : recs) {
-            TokenChunk c = codec.decode(r.value());
+            TokenChunk c = OutputRecords.readChunk(r);
             assertEquals(c.getRequestId(), new String(r.key(), StandardCharsets.UTF_8));
             Streamed s = out.computeIfAbsent(c.getRequestId(), k -> new Streamed(new ArrayList<>(), new StringBuilder(), false));
             for (int i = 0; i < c.getTokenIds().size(); i++) {

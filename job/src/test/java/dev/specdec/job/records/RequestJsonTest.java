@@ -42,7 +42,7 @@ class RequestJsonTest {
         GenerationRequest r = RequestJson.parseLine("{\"request_id\":\"r\",\"messages\":[{\"role\":\"user\",\"content\":\"hey\"}],"
                 + "\"max_new_tokens\":5,\"temperature\":0.7,\"top_p\":0.9,\"top_k\":3,\"seed\":11,\"stop\":\"\\n\","
                 + "\"stop_token_ids\":[2,3],\"drafter\":\"ctc-faithful\",\"metadata\":{\"k\":\"v\",\"n\":1},"
-                + "\"ignore_eos\":true,\"timeout_ms\":500}", null, D);
+                + "\"ignore_eos\":true,\"timeout_ms\":500,\"submit_time_ms\":1700000000123}", null, D);
         assertNull(r.getPrompt());
         assertEquals("hey", r.getMessages().get(0).getContent());
         assertEquals(5, r.getMaxNewTokens());
@@ -51,6 +51,8 @@ class RequestJsonTest {
         assertEquals(Drafter.CTC_FAITHFUL, r.getDrafter());
         assertEquals("1", r.getMetadata().get("n"));
         assertEquals(500L, r.getTimeoutMs());
+        assertEquals(java.time.Instant.ofEpochMilli(1_700_000_000_123L), r.getSubmitTimeMs(), "epoch milliseconds");
+        assertEquals(java.time.Instant.EPOCH, RequestJson.parseLine("{\"request_id\":\"r\"}", null, D).getSubmitTimeMs());
         assertEquals(RequestAction.GENERATE, r.getAction());
         assertEquals(RequestAction.CANCEL, RequestJson.parseLine("{\"request_id\":\"r\",\"action\":\"cancel\"}", null, D).getAction());
         assertEquals(DecodingMethod.CTC_FAITHFUL, RequestJson.method(Drafter.CTC_FAITHFUL, DecodingMethod.CTC));

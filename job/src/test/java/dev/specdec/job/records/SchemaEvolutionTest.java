@@ -60,7 +60,7 @@ class SchemaEvolutionTest {
         assertEquals(0.5, r.getTemperature());
         assertEquals(Drafter.MEDUSA, r.getDrafter());
         assertEquals(List.of("\n"), r.getStop());
-        assertEquals(1234L, r.getSubmitTimeMs());
+        assertEquals(java.time.Instant.ofEpochMilli(1234L), r.getSubmitTimeMs());
         // Fields added after version 1 take their defaults.
         assertTrue(r.getMetadata().isEmpty());
         assertEquals(false, r.getIgnoreEos());

@@ -1,5 +1,7 @@
 package dev.specdec.job.pipeline;
 
+import dev.specdec.job.records.OutputFormat;
+import dev.specdec.job.records.OutputHeaders;
 import dev.specdec.job.records.RecordCodec;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.serialization.SerializationSchema;
@@ -9,13 +11,14 @@ import org.apache.flink.util.function.SerializableSupplier;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 
 /**
- * Writes records to one topic as Avro single-object encoding, keyed by a string (the request id).
- * A record the producer would refuse for its size (which fails an exactly-once sink, and the job with
+ * Writes records to one topic in an {@link OutputFormat}, keyed by a string (the request id), with
+ * the {@link OutputHeaders} (request id, content type, schema fingerprint). A record the producer would refuse for its size (which fails an exactly-once sink, and the job with
  * it) is replaced by what {@code oversized} makes of it, and never sent as it is.
  */
-final class AvroKafkaSerializer<T extends SpecificRecordBase> implements KafkaRecordSerializationSchema<T> {
+final class KafkaOutputSerializer<T extends SpecificRecordBase> implements KafkaRecordSerializationSchema<T> {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -33,34 +36,44 @@ final class AvroKafkaSerializer<T extends SpecificRecordBase> implements KafkaRe
     private final SerializableFunction<T, String> key;
     private final SerializableSupplier<RecordCodec<T>> codecFactory;
     private final Oversized<T> oversized;
+    private final OutputFormat format;
     private transient RecordCodec<T> codec;
+    private transient String fingerprint;
 
-    AvroKafkaSerializer(String topic, SerializableFunction<T, String> key, SerializableSupplier<RecordCodec<T>> codec,
-                        Oversized<T> oversized) {
+    KafkaOutputSerializer(String topic, SerializableFunction<T, String> key, SerializableSupplier<RecordCodec<T>> codec,
+                          Oversized<T> oversized, OutputFormat format) {
         this.topic = topic;
         this.key = key;
         this.codecFactory = codec;
         this.oversized = oversized;
+        this.format = Objects.requireNonNull(format, "output format");
     }
 
     @Override
     public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) {
-        codec = codecFactory.get();
+        codec();
+    }
+
+    /** Made on first use: the codec is not serializable, and the fingerprint is computed once, not per record. */
+    private RecordCodec<T> codec() {
+        if (codec == null) {
+            codec = codecFactory.get();
+            fingerprint = OutputHeaders.fingerprint(codec.schema());
+        }
+        return codec;
     }
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
-        if (codec == null) {
-            codec = codecFactory.get();
-        }
         String k = key.apply(element);
-        byte[] value = codec.encode(element);
+        byte[] value = format.encode(codec(), element);
         if (value.length > MAX_VALUE_BYTES) {
-            value = codec.encode(oversized.replace(element, value.length, MAX_VALUE_BYTES));
+            value = format.encode(codec(), oversized.replace(element, value.length, MAX_VALUE_BYTES));
             if (value.length > MAX_VALUE_BYTES) {
                 throw new IllegalStateException("the stand-in for an oversized record is still " + value.length + " bytes");
             }
         }
-        return new ProducerRecord<>(topic, null, timestamp, k == null ? null : k.getBytes(StandardCharsets.UTF_8), value);
+        return new ProducerRecord<>(topic, null, timestamp, k == null ? null : k.getBytes(StandardCharsets.UTF_8), value,
+                OutputHeaders.of(k, format, fingerprint));
     }
 }
