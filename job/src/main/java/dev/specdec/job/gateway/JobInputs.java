@@ -58,7 +58,7 @@ final class JobInputs implements AutoCloseable {
 
     void cancel(String requestId) {
         GenerationRequest cancel = GenerationRequest.newBuilder().setRequestId(requestId)
-                .setAction(RequestAction.CANCEL).setSubmitTimeMs(System.currentTimeMillis()).build();
+                .setAction(RequestAction.CANCEL).setSubmitTimeMs(java.time.Instant.ofEpochMilli(System.currentTimeMillis())).build();
         send(cancel).whenComplete((ok, error) -> {
             if (error != null) {
                 LOG.warn("could not send the cancellation of {}: {}", requestId, error.toString());

@@ -1,8 +1,6 @@
 package dev.specdec.job.gateway;
 
-import dev.specdec.job.records.RecordCodec;
-import dev.specdec.records.GenerationResult;
-import dev.specdec.records.TokenChunk;
+import dev.specdec.job.records.OutputRecords;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -20,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The gateway's reader of the job's results ({@code read_committed}: each request's result once, as
+ * The gateway's reader of the job's results, in either output format ({@code read_committed}: each request's result once, as
  * the job committed it) and chunks (as they are decoded). It reads every partition from the end as
  * it was when the gateway started, without a consumer group, so several gateways can share the job;
  * it is {@link #ready()} once its positions are fixed, and calls are taken only then, so no result
@@ -34,8 +32,6 @@ final class JobOutputs implements AutoCloseable {
     private final String chunksTopic;
     private final PendingAnswers pending;
     private final Thread thread;
-    private final RecordCodec<GenerationResult> results = RecordCodec.results();
-    private final RecordCodec<TokenChunk> chunks = RecordCodec.chunks();
     private volatile boolean ready;
     private volatile boolean running = true;
 
@@ -120,9 +116,9 @@ final class JobOutputs implements AutoCloseable {
         }
         try {
             if (r.topic().equals(resultsTopic)) {
-                pending.onResult(results.decode(r.value()));
+                pending.onResult(OutputRecords.readResult(r));
             } else {
-                pending.onChunk(chunks.decode(r.value()));
+                pending.onChunk(OutputRecords.readChunk(r));
             }
         } catch (Exception e) {
             LOG.warn("skipped an unreadable record at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.toString());

@@ -106,7 +106,7 @@ final class OpenAiParams {
                 .setSeed(seed)
                 .setStop(stop(body.get("stop")))
                 .setIgnoreEos(bool(body, "ignore_eos", false))
-                .setSubmitTimeMs(System.currentTimeMillis())
+                .setSubmitTimeMs(java.time.Instant.ofEpochMilli(System.currentTimeMillis()))
                 .setMetadata(Map.of("api", kind.name().toLowerCase(Locale.ROOT)));
         return b;
     }

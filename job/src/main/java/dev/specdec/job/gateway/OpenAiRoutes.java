@@ -43,6 +43,8 @@ final class OpenAiRoutes extends Handler.Abstract {
         String path = Request.getPathInContext(request);
         String method = request.getMethod();
         try {
+            // Read a call's body before any answer, so that a refusal leaves the connection reusable.
+            byte[] body = method.equals("POST") ? readBody(request, response) : new byte[0];
             if (path.equals("/health")) {
                 health(response, callback);
             } else if (!authorized(request)) {
@@ -51,9 +53,9 @@ final class OpenAiRoutes extends Handler.Abstract {
             } else if (path.equals("/v1/models") && method.equals("GET")) {
                 Answer.writeJson(response, callback, 200, OpenAiJson.models(settings.servedModel(), startedSeconds));
             } else if (path.equals("/v1/completions") && method.equals("POST")) {
-                start(params.completion(body(request)), request, response, callback);
+                start(params.completion(json(body)), request, response, callback);
             } else if (path.equals("/v1/chat/completions") && method.equals("POST")) {
-                start(params.chat(body(request)), request, response, callback);
+                start(params.chat(json(body)), request, response, callback);
             } else {
                 throw new OpenAiError(404, "invalid_request_error", null, "unknown_url",
                         "no route " + method + " " + path + "; this server offers POST /v1/completions,"
@@ -114,7 +116,7 @@ final class OpenAiRoutes extends Handler.Abstract {
                 expected.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static JsonNode body(Request request) {
+    private static byte[] readBody(Request request, Response response) {
         byte[] bytes;
         try (InputStream in = Content.Source.asInputStream(request)) {
             bytes = in.readNBytes(MAX_BODY_BYTES + 1);
@@ -122,11 +124,16 @@ final class OpenAiRoutes extends Handler.Abstract {
             throw OpenAiError.invalid(null, "could not read the request body: " + e.getMessage());
         }
         if (bytes.length > MAX_BODY_BYTES) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");   // the rest of the body stays unread
             throw new OpenAiError(413, "invalid_request_error", null, "body_too_large",
                     "the request body is larger than " + (MAX_BODY_BYTES >> 20) + " MiB");
         }
+        return bytes;
+    }
+
+    private static JsonNode json(byte[] body) {
         try {
-            return Answer.JSON.readTree(bytes);
+            return Answer.JSON.readTree(body);
         } catch (IOException e) {
             throw OpenAiError.invalid(null, "the request body is not valid JSON");
         }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.specdec.engine.testing.NodePackages;
 import dev.specdec.job.kafka.KafkaTestCluster;
-import dev.specdec.job.records.RecordCodec;
+import dev.specdec.job.records.OutputRecords;
 import dev.specdec.records.FinishReason;
 import dev.specdec.records.GenerationResult;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,7 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The official openai npm client against {@code serve-local --gateway-port}: completions and chat,
  * whole and streamed, a stop string, invalid calls, and clients that go away. Every text the client
  * gets must equal the job's own committed result for the same request id, read from the results
- * topic; every client that went away must have its request cancelled in the job.
+ * topic; every client that went away must have its request cancelled in the job. The job writes
+ * JSON outputs here ({@code --output-format json}), so the gateway's reader is tested on both formats
+ * (GatewayRefusalsTest answers a call from an Avro result).
  */
 class OpenAiGatewayTest {
     private static final Path CLIENT = Path.of("src/test/node/openai-client").toAbsolutePath();
@@ -44,7 +46,8 @@ class OpenAiGatewayTest {
         String bootstrap = "127.0.0.1:" + broker;
         try (CommandProcess serve = CommandProcess.start("serve-local", "--port", Integer.toString(broker),
                 "--web-port", Integer.toString(LocalKafkaBroker.freePort()), "--gateway-port", Integer.toString(api),
-                "--plain-chat-fallback", "--api-key", "test-key", "--checkpoint-interval", "500ms")) {
+                "--plain-chat-fallback", "--api-key", "test-key", "--checkpoint-interval", "500ms",
+                "--output-format", "json")) {
             serve.awaitLine("openai:", Duration.ofMinutes(3));
             Map<String, JsonNode> cases = runClient("http://127.0.0.1:" + api + "/v1", "kjv-llama-12m", "test-key");
             Map<String, GenerationResult> results = results(bootstrap, cases);
@@ -112,12 +115,11 @@ class OpenAiGatewayTest {
 
     /** The job's committed results, once the client's eight requests have theirs (five answers, a refusal, two cancellations). */
     private static Map<String, GenerationResult> results(String bootstrap, Map<String, JsonNode> cases) throws Exception {
-        RecordCodec<GenerationResult> codec = RecordCodec.results();
         List<ConsumerRecord<byte[], byte[]>> records = KafkaTestCluster.readCommitted(bootstrap, Map.of(), "results",
                 l -> l.size() >= 8, Duration.ofMinutes(2), Duration.ofSeconds(3));
         Map<String, GenerationResult> out = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
-            GenerationResult g = codec.decode(r.value());
+            GenerationResult g = OutputRecords.readResult(r);
             out.put(g.getRequestId().toString(), g);
         }
         return out;

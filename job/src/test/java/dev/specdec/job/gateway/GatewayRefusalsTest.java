@@ -5,7 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.specdec.job.cli.LocalKafkaBroker;
 import dev.specdec.job.kafka.KafkaTestCluster;
 import dev.specdec.job.records.RecordCodec;
+import dev.specdec.records.FinishReason;
 import dev.specdec.records.GenerationRequest;
+import dev.specdec.records.GenerationResult;
+import dev.specdec.records.SpeculativeStats;
+import dev.specdec.records.Timings;
+import dev.specdec.records.Usage;
 import dev.specdec.records.RequestAction;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -28,7 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What the gateway answers without the job's help, against a real broker where no job runs: a full
+ * The gateway against a real broker where no job runs: a result record put on the results topic by
+ * hand answers its call (Avro, found by its first byte, without headers); and what the gateway
+ * answers without the job's help: a full
  * pending table (429), a job that does not answer (503, and a cancellation on the requests topic),
  * a missing API key (401), bad JSON, unknown routes, oversized bodies and streaming without a chunk
  * topic (400s with OpenAI-style error bodies).
@@ -44,13 +51,13 @@ class GatewayRefusalsTest {
     static void start() throws Exception {
         broker = LocalKafkaBroker.start(0, null);
         broker.createTopics(List.of("prompts", "results", "chunks"), 1);
-        gateway = OpenAiGateway.start(settings(1, "chunks"));
-        withoutChunks = OpenAiGateway.start(settings(8, null));
+        gateway = OpenAiGateway.start(settings(1, "chunks", Duration.ofSeconds(2)));
+        withoutChunks = OpenAiGateway.start(settings(8, null, Duration.ofSeconds(60)));
         assertTrue(gateway.awaitReady(60_000) && withoutChunks.awaitReady(60_000));
     }
 
-    private static GatewaySettings settings(int maxPending, String chunks) {
-        return new GatewaySettings("127.0.0.1", 0, "m", maxPending, Duration.ofSeconds(2), 16, false, "k",
+    private static GatewaySettings settings(int maxPending, String chunks, Duration answerTimeout) {
+        return new GatewaySettings("127.0.0.1", 0, "m", maxPending, answerTimeout, 16, false, "k",
                 broker.bootstrapServers(), "prompts", "results", chunks, Map.of());
     }
 
@@ -88,6 +95,41 @@ class GatewayRefusalsTest {
             }
         }
         assertEquals(List.of(RequestAction.GENERATE, RequestAction.CANCEL), actions);
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void anAvroResultOnTheResultsTopicAnswersItsCall() throws Exception {
+        CompletableFuture<HttpResponse<String>> call = http.sendAsync(post(withoutChunks, "/v1/chat/completions",
+                "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "k"),
+                HttpResponse.BodyHandlers.ofString());
+        RecordCodec<GenerationRequest> requests = RecordCodec.requests();
+        List<ConsumerRecord<byte[], byte[]>> sent = KafkaTestCluster.readCommitted(broker.bootstrapServers(), Map.of(),
+                "prompts", l -> l.stream().anyMatch(r -> new String(r.key()).startsWith("chatcmpl-")),
+                Duration.ofSeconds(30), Duration.ZERO);
+        String id = null;
+        for (ConsumerRecord<byte[], byte[]> r : sent) {
+            GenerationRequest g = requests.decode(r.value());
+            if (g.getRequestId().toString().startsWith("chatcmpl-")) {
+                id = g.getRequestId().toString();
+                assertEquals(16, g.getMaxNewTokens(), "chat's default max_tokens");
+                assertEquals(1.0, g.getTemperature(), "OpenAI's default temperature");
+            }
+        }
+        GenerationResult result = GenerationResult.newBuilder().setRequestId(id).setText("Let there be light")
+                .setTokenIds(List.of(1, 2, 3)).setFinishReason(FinishReason.STOP).setUsage(new Usage(5, 3))
+                .setSpeculative(SpeculativeStats.newBuilder().build()).setTimings(Timings.newBuilder().build()).build();
+        KafkaTestCluster.send(broker.bootstrapServers(), Map.of(), "results",
+                List.of(Map.entry(id, RecordCodec.results().encode(result))));
+
+        HttpResponse<String> answer = call.get(30, TimeUnit.SECONDS);
+        assertEquals(200, answer.statusCode(), answer.body());
+        JsonNode body = JSON.readTree(answer.body());
+        assertEquals(id, body.get("id").asText());
+        assertEquals("chat.completion", body.get("object").asText());
+        assertEquals("Let there be light", body.get("choices").get(0).get("message").get("content").asText());
+        assertEquals("stop", body.get("choices").get(0).get("finish_reason").asText());
+        assertEquals(8, body.get("usage").get("total_tokens").asInt());
     }
 
     @Test
