@@ -53,7 +53,7 @@ public final class RecordCodec<T extends SpecificRecordBase> {
 
     /** Every schema version ever published, oldest first (resources under {@code specdec/schemas/history/}). */
     static final List<String> REQUEST_HISTORY = List.of("GenerationRequest-v1.avsc", "GenerationRequest-v2.avsc",
-            "GenerationRequest-v3.avsc");
+            "GenerationRequest-v3.avsc", "GenerationRequest-v4.avsc");
 
     /** First byte of every single-object encoded record. */
     public static final byte MARKER = (byte) 0xC3;
