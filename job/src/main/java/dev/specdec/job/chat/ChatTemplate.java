@@ -95,7 +95,14 @@ public final class ChatTemplate {
         variables.put("add_generation_prompt", true);
         TemplateFunctions.clear();
         try {
-            RenderResult result = jinjava.renderForResult(source, variables);
+            RenderResult result;
+            try {
+                result = jinjava.renderForResult(source, variables);
+            } catch (RuntimeException e) {
+                // Whatever a template does wrong (its output over the bound, say) fails this request only.
+                throw new InvalidRequestException("the model's chat template could not be rendered: "
+                        + e.getClass().getSimpleName());
+            }
             String raised = TemplateFunctions.raised();
             if (raised != null) {
                 throw new InvalidRequestException("the chat template refused the messages: " + raised);

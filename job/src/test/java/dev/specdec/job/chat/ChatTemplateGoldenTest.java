@@ -71,6 +71,11 @@ public class ChatTemplateGoldenTest {
             String reason = assertThrows(InvalidRequestException.class,
                     () -> broken.render(List.of(new ChatTemplate.Message("user", "hi")))).getMessage();
             assertTrue(reason.startsWith("the model's chat template could not be rendered"), reason);
+        }), DynamicTest.dynamicTest("a template whose output has no bound is an invalid request", () -> {
+            ChatTemplate huge = new ChatTemplate("{% for i in range(100000) %}{{ messages[0].content * 100 }}{% endfor %}",
+                    Map.of());
+            String content = "x".repeat(100);
+            assertThrows(InvalidRequestException.class, () -> huge.render(List.of(new ChatTemplate.Message("user", content))));
         }));
     }
 }
