@@ -53,7 +53,9 @@ FEATURES = ("{% for message in messages %}{{ loop.index0 }}{% if loop.first %}F{
             "|{{ message | tojson }}|{{ message['content'].strip() }}|{{ message['content'] | trim }}|"
             "{{ 'x' + message['role'] + 'y' }}|{% if unknown is defined %}D{% else %}U{% endif %}"
             "{% if bos_token is defined %}D{% else %}U{% endif %}\n{% endfor %}"
-            "{{ messages | length }}{{ [1, 'two', none, true] | tojson }}\n")
+            "{{ messages | length }}{{ [1, 'two', none, true] | tojson }}\n"
+            "{% for key in messages[0] %}{{ key }},{% endfor %}|{{ [1, 'a'] }}|{{ {'k': 1} }}|"
+            "{{ 1 + 2 * 3 }}|{% if not false and true %}T{% endif %}\n")
 
 # The project's own template for its base model (deploy/chat-templates/plain.jinja), checked the same way.
 PLAIN = (pathlib.Path(__file__).resolve().parent.parent / "deploy/chat-templates/plain.jinja").read_text("utf-8")

@@ -2,6 +2,7 @@ package dev.specdec.job.chat;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -12,7 +13,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * A checkpoint's chat template, rendered with Jinjava as transformers' {@code apply_chat_template}
@@ -20,16 +20,15 @@ import java.util.regex.Pattern;
  * {@code strftime_now} defined, Python's {@code trim} and {@code tojson}, the special tokens of
  * {@code tokenizer_config.json} as variables ({@code bos_token}, {@code eos_token}, ...), and
  * {@code add_generation_prompt} true, so the text ends where the assistant's answer begins.
- * Python string methods ({@code .strip()} and a few more) become the equivalent filters.
+ * Python string methods ({@code .strip()} and a few more) become the equivalent filters, and a
+ * newline at the template's end is dropped as Jinja2 drops it.
  * A template that refuses the conversation, or fails, makes the request invalid with its reason.
  */
 public final class ChatTemplate {
     /** Rendered text beyond this is refused (a template looping over its own output, say). */
     private static final long MAX_OUTPUT_CHARS = 8L << 20;
 
-    private static final Pattern LEFT_MARKED = Pattern.compile("\\s*\\{\\{-");
-    private static final Pattern RIGHT_MARKED = Pattern.compile("-}}\\s*");
-
+    /** The template as Jinjava is given it: Python-only constructs already rewritten. */
     private final String source;
     private final Map<String, String> specialTokens;
     private final Jinjava jinjava;
@@ -42,18 +41,9 @@ public final class ChatTemplate {
         // Python's Jinja2 drops one newline at the very end of a template (keep_trailing_newline
         // off); Jinjava keeps it, and a published template (Mistral's) ends with one.
         String text = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
-        this.source = PythonFilters.rewriteStringMethods(stripAroundMarkedExpressions(text));
+        this.source = PythonFilters.rewriteStringMethods(text);
         this.specialTokens = Map.copyOf(specialTokens);
         this.jinjava = environment();
-    }
-
-    /**
-     * Applies the whitespace control of expression tags ({@code {{- x }}} strips the whitespace before
-     * it, {@code {{ x -}}} the whitespace after) to the source: Jinjava honours the marks on blocks
-     * but leaves that whitespace in its output, and Mistral's template relies on them.
-     */
-    static String stripAroundMarkedExpressions(String source) {
-        return LEFT_MARKED.matcher(RIGHT_MARKED.matcher(source).replaceAll("}}")).replaceAll("{{");
     }
 
     private static Jinjava environment() {
@@ -61,6 +51,20 @@ public final class ChatTemplate {
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
                 .withMaxOutputSize(MAX_OUTPUT_CHARS)
+                // Jinjava's switches towards Python Jinja2: {{- x -}} trims as {%- -%} does (Mistral's
+                // template needs it), a loop over a dict gives its keys, lists and dicts print as in
+                // Python, Python's operator precedence. Not bridged: a boolean prints as true, not
+                // True, and None as nothing; the published chat templates print neither.
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .withIterateOverMapKeys(true)
+                        .withUsePyishObjectMapper(true)
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withEvaluateMapKeys(true)
+                        .withKeepNullableLoopValues(true)
+                        .withAllowAdjacentTextNodes(true)
+                        .build())
                 .build());
         j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                 TemplateFunctions.class, "raiseException", Object.class));
@@ -71,10 +75,6 @@ public final class ChatTemplate {
         j.getGlobalContext().registerFilter(new PythonFilters.LeftStrip());
         j.getGlobalContext().registerFilter(new PythonFilters.RightStrip());
         return j;
-    }
-
-    public String source() {
-        return source;
     }
 
     /**
