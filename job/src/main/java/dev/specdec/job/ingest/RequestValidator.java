@@ -34,7 +34,7 @@ import java.util.Map;
  * {@code config.json}.
  */
 public final class RequestValidator extends ProcessFunction<Either<DeadLetter, GenerationRequest>, TokenizedRequest> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public static final OutputTag<GenerationResult> ERRORS =
             new OutputTag<>("invalid-requests", new AvroTypeInfo<>(GenerationResult.class));
