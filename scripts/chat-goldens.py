@@ -55,7 +55,8 @@ FEATURES = ("{% for message in messages %}{{ loop.index0 }}{% if loop.first %}F{
             "{% if bos_token is defined %}D{% else %}U{% endif %}\n{% endfor %}"
             "{{ messages | length }}{{ [1, 'two', none, true] | tojson }}\n"
             "{% for key in messages[0] %}{{ key }},{% endfor %}|{{ [1, 'a'] }}|{{ {'k': 1} }}|"
-            "{{ 1 + 2 * 3 }}|{% if not false and true %}T{% endif %}\n")
+            "{{ 1 + 2 * 3 }}|{% if not false and true %}T{% endif %}"
+            "{% if strftime_now is defined and raise_exception is defined %}|functions{% endif %}\n")
 
 # The project's own template for its base model (deploy/chat-templates/plain.jinja), checked the same way.
 PLAIN = (pathlib.Path(__file__).resolve().parent.parent / "deploy/chat-templates/plain.jinja").read_text("utf-8")

@@ -92,6 +92,10 @@ public final class ChatTemplate {
             list.add(map);
         }
         variables.put("messages", list);
+        // Jinja2 sees its globals as defined variables; Llama 3.1's template asks "strftime_now is
+        // defined" before it writes today's date. Jinjava's functions are no variables: add markers.
+        variables.put("strftime_now", "<function strftime_now>");
+        variables.put("raise_exception", "<function raise_exception>");
         variables.put("add_generation_prompt", true);
         TemplateFunctions.clear();
         try {

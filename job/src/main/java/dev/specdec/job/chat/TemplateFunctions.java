@@ -3,6 +3,7 @@ package dev.specdec.job.chat;
 import com.hubspot.jinjava.objects.date.StrftimeFormatter;
 
 import java.time.ZonedDateTime;
+import java.util.Locale;
 
 /**
  * The functions transformers gives every chat template: {@code raise_exception(message)}, with which
@@ -25,8 +26,9 @@ public final class TemplateFunctions {
         throw new IllegalStateException("raise_exception: " + message);
     }
 
+    /** English names, as Python's strftime writes them in the C locale that servers run with. */
     public static String strftimeNow(String format) {
-        return StrftimeFormatter.format(ZonedDateTime.now(), format);
+        return StrftimeFormatter.format(ZonedDateTime.now(), format, Locale.ENGLISH);
     }
 
     /** Forgets an earlier render's message; call before rendering. */
