@@ -48,6 +48,16 @@ MISTRAL = ("{%- if messages[0]['role'] == 'system' %}\n    {%- set system_messag
            "        {{- raise_exception('Only user and assistant roles are supported, with the exception of an initial"
            " optional system message!') }}\n    {%- endif %}\n{%- endfor %}\n")
 
+# meta-llama/Llama-2-7b-chat-hf, tokenizer_config.json "chat_template" (Python string methods: .strip())
+LLAMA2 = ("{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message ="
+          " messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}"
+          "{% endif %}{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+          "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+          "{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message +"
+          " '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}"
+          "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif"
+          " message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}")
+
 # Not a published template: the Python behaviours that templates lean on and Jinjava does otherwise.
 FEATURES = ("{% for message in messages %}{{ loop.index0 }}{% if loop.first %}F{% endif %}{% if loop.last %}L{% endif %}"
             "|{{ message | tojson }}|{{ message['content'].strip() }}|{{ message['content'] | trim }}|"
@@ -87,6 +97,9 @@ MODELS = {
                           "eos_token": "</s>", "unk_token": "<unk>"},
                 ["user-only", "system-and-user", "multi-turn", "whitespace", "unicode", "not-alternating",
                  "unknown-role"]),
+    "llama2": (LLAMA2, {"bos_token": {"content": "<s>", "__type": "AddedToken"}, "eos_token": "</s>",
+                        "unk_token": "<unk>", "pad_token": None},
+               ["user-only", "system-and-user", "multi-turn", "whitespace", "unicode-space", "not-alternating"]),
     "features": (FEATURES, {"bos_token": "<s>"}, ["multi-turn", "whitespace", "unicode", "unicode-space"]),
     "plain": (PLAIN, {}, ["user-only", "system-and-user", "multi-turn", "whitespace", "unicode"]),
 }

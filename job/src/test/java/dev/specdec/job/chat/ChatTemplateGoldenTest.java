@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Published chat templates (Meta-Llama-3-8B-Instruct, Qwen2-7B-Instruct, Mistral-7B-Instruct-v0.2),
+ * Published chat templates (Meta-Llama-3-8B-Instruct, Qwen2-7B-Instruct, Mistral-7B-Instruct-v0.2,
+ * Llama-2-7b-chat-hf),
  * a template of the Python behaviours that Jinjava does otherwise, and the project's plain.jinja,
  * rendered by {@link ChatTemplate} exactly as Python's Jinja2 rendered them the transformers way
  * (the fixtures under {@code chat-templates/} are made by {@code scripts/chat-goldens.py}): byte for
@@ -33,7 +34,7 @@ public class ChatTemplateGoldenTest {
     @TestFactory
     List<DynamicTest> everyCaseRendersAsJinja2Did() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
-        for (String model : List.of("llama3", "qwen2", "mistral", "features", "plain")) {
+        for (String model : List.of("llama3", "qwen2", "mistral", "llama2", "features", "plain")) {
             Path dir = FIXTURES.resolve(model);
             ChatTemplate template = model.equals("plain")
                     ? ChatTemplates.load(dir, Files.readString(PLAIN, StandardCharsets.UTF_8))
