@@ -11,6 +11,7 @@ import dev.specdec.job.decode.DecodeSettings;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +22,11 @@ import java.util.Locale;
 public final class DecodeOptions {
     @Option(names = "--model", description = "HuggingFace checkpoint folder (default: the bundled model).")
     Path model;
+
+    @Option(names = "--chat-template", paramLabel = "FILE",
+            description = {"Jinja chat template for requests with messages, instead of the model's own",
+                    "(chat_template.jinja or tokenizer_config.json); e.g. deploy/chat-templates/plain.jinja."})
+    Path chatTemplate;
 
     /** The default method of requests that do not choose one, and its decoder settings. */
     @Mixin
@@ -113,9 +119,22 @@ public final class DecodeOptions {
         return settings(model.toString(), method);
     }
 
+    /** The text of the --chat-template file, read here so that it travels with the job; null without one. */
+    String chatTemplateText() {
+        if (chatTemplate == null) {
+            return null;
+        }
+        try {
+            return Files.readString(chatTemplate, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read the chat template " + chatTemplate + ": " + e.getMessage());
+        }
+    }
+
     private DecodeSettings settings(String modelPath, DecodingMethod method) {
         return DecodeSettings.builder()
                 .model(modelPath)
+                .chatTemplate(chatTemplateText())
                 .defaultMethod(method)
                 .decoder(drafter.decoderOptions())
                 .forward(ForwardMode.parse(forward))

@@ -19,7 +19,7 @@ import java.util.Objects;
  * deadline. Built and checked by {@link #builder()}.
  */
 public final class DecodeSettings implements Serializable {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
 
     /** How KV caches appear in checkpoints. */
     public enum CacheCheckpoint {
@@ -30,6 +30,8 @@ public final class DecodeSettings implements Serializable {
     }
 
     private final String modelDir;
+    /** The text of the --chat-template file, read where the job is built; null: the model's own template. */
+    private final String chatTemplate;
     private final ServeOptions serve;
     private final int queueFactor;
     private final String verifyDevice;
@@ -39,6 +41,7 @@ public final class DecodeSettings implements Serializable {
 
     private DecodeSettings(Builder b, ServeOptions serve) {
         this.modelDir = b.modelDir;
+        this.chatTemplate = b.chatTemplate;
         this.serve = serve;
         this.queueFactor = b.queueFactor;
         this.verifyDevice = b.verifyDevice;
@@ -55,6 +58,7 @@ public final class DecodeSettings implements Serializable {
     public Builder toBuilder() {
         Builder b = new Builder();
         b.modelDir = modelDir;
+        b.chatTemplate = chatTemplate;
         b.defaultMethod = serve.defaultMethod();
         b.decoder = serve.decoder();
         b.forward = serve.forward();
@@ -72,6 +76,11 @@ public final class DecodeSettings implements Serializable {
 
     public String modelDir() {
         return modelDir;
+    }
+
+    /** The chat template that overrides the model's (the text, not a path: TaskManagers need no copy), or null. */
+    public String chatTemplate() {
+        return chatTemplate;
     }
 
     /** How each slot's engine serves. */
@@ -138,6 +147,7 @@ public final class DecodeSettings implements Serializable {
     /** Collects and validates the settings; {@link #build()} throws IllegalArgumentException naming the bad one. */
     public static final class Builder {
         private String modelDir;
+        private String chatTemplate;
         private DecodingMethod defaultMethod = DecodingMethod.CTC;
         private DecoderOptions decoder = DecoderOptions.DEFAULTS;
         private ForwardMode forward = ForwardMode.COMPILED;
@@ -155,6 +165,12 @@ public final class DecodeSettings implements Serializable {
         }
 
         /** The HuggingFace checkpoint folder; it must exist wherever the task runs. */
+        /** The text of a chat template to use instead of the model's own; null: the model's. */
+        public Builder chatTemplate(String template) {
+            this.chatTemplate = template;
+            return this;
+        }
+
         public Builder model(String dir) {
             this.modelDir = dir;
             return this;

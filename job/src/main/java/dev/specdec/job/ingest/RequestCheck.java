@@ -6,6 +6,7 @@ import dev.specdec.engine.request.DecodingMethod;
 import dev.specdec.engine.request.InvalidRequestException;
 import dev.specdec.engine.request.SamplingParams;
 import dev.specdec.engine.tokenizer.TextTokenizer;
+import dev.specdec.job.chat.ChatTemplate;
 import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.state.TokenizedRequest;
 import dev.specdec.records.GenerationRequest;
@@ -22,22 +23,30 @@ import java.util.Set;
  * it: the {@link RequestLimits}, a well-formed id, valid text, sampling parameters (temperatures
  * below {@link SamplingParams#GREEDY_BELOW} are greedy), a timeout within range, known chat roles,
  * and a prompt that leaves room for {@code max_new_tokens} in the context (or is cut from the front
- * when the request asks for it). Then it renders and tokenizes the prompt. Every failure is an
+ * when the request asks for it). Then it renders and tokenizes the prompt: chat messages with the
+ * model's chat template, whose text is tokenized as transformers tokenizes it (no special tokens
+ * added: the template wrote them, and their texts become their ids), or, without a template and
+ * when the request allows it, as plain {@link ChatPrompt} paragraphs. Every failure is an
  * {@link InvalidRequestException} whose message says what to change, without server paths.
  */
 public final class RequestCheck {
+    static final String NO_TEMPLATE = "the model has no chat template; pass --chat-template FILE"
+            + " or set plain_chat_fallback";
     /** The longest {@code timeout_ms} accepted: a week. */
     static final long MAX_TIMEOUT_MS = 7L * 24 * 3600 * 1000;
 
     private final TextTokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
     private final ModelConfig config;
     private final RequestLimits limits;
     private final DecodingMethod defaultMethod;
     private final long defaultTimeoutMillis;
 
-    public RequestCheck(TextTokenizer tokenizer, ModelConfig config, RequestLimits limits, DecodingMethod defaultMethod,
-                        long defaultTimeoutMillis) {
+    /** @param chatTemplate the model's chat template, or null when it has none */
+    public RequestCheck(TextTokenizer tokenizer, ChatTemplate chatTemplate, ModelConfig config, RequestLimits limits,
+                        DecodingMethod defaultMethod, long defaultTimeoutMillis) {
         this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
         this.config = config;
         this.limits = limits;
         this.defaultMethod = defaultMethod;
@@ -89,29 +98,48 @@ public final class RequestCheck {
         return requested;
     }
 
-    private static String promptText(GenerationRequest r) {
-        String text;
+    /** The text to decode from, and whether a chat template wrote it (special tokens included). */
+    private record PromptText(String text, boolean templated) {
+    }
+
+    private PromptText promptText(GenerationRequest r) {
+        PromptText p;
         if (r.getPrompt() != null && !r.getPrompt().isEmpty()) {
-            text = r.getPrompt();
+            p = new PromptText(r.getPrompt(), false);
         } else if (r.getMessages() != null && !r.getMessages().isEmpty()) {
-            text = ChatPrompt.render(r.getMessages());
+            p = chatText(r);
         } else {
             throw new InvalidRequestException("missing prompt: set prompt or messages");
         }
-        if (text.indexOf('\uFFFD') >= 0) {
+        if (p.text().indexOf('\uFFFD') >= 0) {
             throw new InvalidRequestException("the prompt holds U+FFFD, the mark of bytes that were not valid UTF-8;"
                     + " send the text as valid UTF-8");
         }
-        if (!wellFormed(text)) {
+        if (!wellFormed(p.text())) {
             throw new InvalidRequestException("the prompt is not valid Unicode (it holds an unpaired surrogate)");
         }
-        return text;
+        return p;
     }
 
-    private int[] tokenize(String text) {
+    private PromptText chatText(GenerationRequest r) {
+        var messages = ChatPrompt.forTemplate(r.getMessages());   // checks the roles first
+        if (chatTemplate != null) {
+            return new PromptText(chatTemplate.render(messages), true);
+        }
+        if (r.getPlainChatFallback()) {
+            return new PromptText(ChatPrompt.render(r.getMessages()), false);
+        }
+        throw new InvalidRequestException(NO_TEMPLATE);
+    }
+
+    /**
+     * Ids of a prompt. A plain prompt gets the special tokens the tokenizer adds (a LLaMA-2 {@code <s>});
+     * a templated one none (transformers' add_special_tokens=False), as its template wrote the BOS text.
+     */
+    private int[] tokenize(PromptText p) {
         int[] ids;
         try {
-            ids = tokenizer.encode(text);
+            ids = p.templated() ? tokenizer.encodeRaw(p.text()) : tokenizer.encode(p.text());
         } catch (RuntimeException e) {
             throw new InvalidRequestException("the prompt could not be tokenized");
         }

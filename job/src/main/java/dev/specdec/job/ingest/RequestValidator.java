@@ -4,6 +4,7 @@ import dev.specdec.engine.model.ModelConfig;
 import dev.specdec.engine.request.DecodingMethod;
 import dev.specdec.engine.serve.WallClock;
 import dev.specdec.engine.tokenizer.TextTokenizer;
+import dev.specdec.job.chat.ChatTemplates;
 import dev.specdec.job.decode.Results;
 import dev.specdec.job.records.RequestJson;
 import dev.specdec.job.state.TokenizedRequest;
@@ -29,10 +30,11 @@ import java.util.Map;
  * thread). A request that fails a check is answered at once with an {@code error} result (side
  * output {@link #ERRORS}); records that carry no usable request, or an id that cannot address a
  * result, go to {@link #DEAD_LETTERS} (and, when their id was readable, also get an error result,
- * so a client waiting for that id hears back). Loads only the tokenizer and {@code config.json}.
+ * so a client waiting for that id hears back). Loads only the tokenizer, the chat template and
+ * {@code config.json}.
  */
 public final class RequestValidator extends ProcessFunction<Either<DeadLetter, GenerationRequest>, TokenizedRequest> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public static final OutputTag<GenerationResult> ERRORS =
             new OutputTag<>("invalid-requests", new AvroTypeInfo<>(GenerationResult.class));
@@ -40,6 +42,8 @@ public final class RequestValidator extends ProcessFunction<Either<DeadLetter, G
             new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
     private final String modelDir;
+    /** The text of the job's --chat-template file (it travels in the job graph), or null: the model's own. */
+    private final String chatTemplate;
     private final DecodingMethod defaultMethod;
     private final long defaultTimeoutMillis;
     private final RequestLimits limits;
@@ -48,8 +52,10 @@ public final class RequestValidator extends ProcessFunction<Either<DeadLetter, G
     private transient Counter invalid;
     private transient Counter deadLetters;
 
-    public RequestValidator(String modelDir, DecodingMethod defaultMethod, long defaultTimeoutMillis, RequestLimits limits) {
+    public RequestValidator(String modelDir, String chatTemplate, DecodingMethod defaultMethod, long defaultTimeoutMillis,
+                            RequestLimits limits) {
         this.modelDir = modelDir;
+        this.chatTemplate = chatTemplate;
         this.defaultMethod = defaultMethod;
         this.defaultTimeoutMillis = defaultTimeoutMillis;
         this.limits = limits;
@@ -58,7 +64,8 @@ public final class RequestValidator extends ProcessFunction<Either<DeadLetter, G
     @Override
     public void open(OpenContext context) throws Exception {
         tokenizer = TextTokenizer.load(Path.of(modelDir));
-        check = new RequestCheck(tokenizer, ModelConfig.load(Path.of(modelDir)), limits, defaultMethod, defaultTimeoutMillis);
+        check = new RequestCheck(tokenizer, ChatTemplates.load(Path.of(modelDir), chatTemplate),
+                ModelConfig.load(Path.of(modelDir)), limits, defaultMethod, defaultTimeoutMillis);
         invalid = getRuntimeContext().getMetricGroup().counter("invalidRequests");
         deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     }

@@ -82,7 +82,8 @@ public final class SpecdecPipeline {
     private Outputs addTo(StreamExecutionEnvironment env) {
         DataStream<Either<DeadLetter, GenerationRequest>> input = inputPath != null ? fileInput(env) : kafkaInput(env);
         SingleOutputStreamOperator<TokenizedRequest> valid = input
-                .process(new RequestValidator(decode.modelDir(), decode.defaultMethod(), decode.defaultTimeoutMillis(), limits),
+                .process(new RequestValidator(decode.modelDir(), decode.chatTemplate(), decode.defaultMethod(),
+                                decode.defaultTimeoutMillis(), limits),
                         TokenizedRequestSerializer.typeInfo())
                 .name("validate").uid("validate")
                 .setParallelism(parallelism);

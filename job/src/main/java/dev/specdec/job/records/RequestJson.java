@@ -187,6 +187,13 @@ public final class RequestJson {
             }
             b.setTimeoutMs(x.asLong());
         }
+        if (j.has("plain_chat_fallback")) {
+            JsonNode x = j.get("plain_chat_fallback");
+            if (!x.isBoolean()) {
+                throw new RecordFormatException("plain_chat_fallback must be true or false", id);
+            }
+            b.setPlainChatFallback(x.asBoolean());
+        }
         if (j.has("truncate_prompt")) {
             JsonNode x = j.get("truncate_prompt");
             if (!x.isBoolean()) {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,8 +43,11 @@ class RequestJsonTest {
         GenerationRequest r = RequestJson.parseLine("{\"request_id\":\"r\",\"messages\":[{\"role\":\"user\",\"content\":\"hey\"}],"
                 + "\"max_new_tokens\":5,\"temperature\":0.7,\"top_p\":0.9,\"top_k\":3,\"seed\":11,\"stop\":\"\\n\","
                 + "\"stop_token_ids\":[2,3],\"drafter\":\"ctc-faithful\",\"metadata\":{\"k\":\"v\",\"n\":1},"
-                + "\"ignore_eos\":true,\"timeout_ms\":500,\"submit_time_ms\":1700000000123}", null, D);
+                + "\"ignore_eos\":true,\"timeout_ms\":500,\"submit_time_ms\":1700000000123,\"plain_chat_fallback\":true}", null, D);
         assertNull(r.getPrompt());
+        assertTrue(r.getPlainChatFallback());
+        assertFalse(RequestJson.parseLine("{\"request_id\":\"r\",\"prompt\":\"p\"}", null, D).getPlainChatFallback(),
+                "off unless asked for");
         assertEquals("hey", r.getMessages().get(0).getContent());
         assertEquals(5, r.getMaxNewTokens());
         assertEquals(List.of("\n"), r.getStop());
@@ -68,7 +72,8 @@ class RequestJsonTest {
         assertThrows(RecordFormatException.class, () -> RequestJson.parseLine("{\"prompt\":\"p\"}", null, D));
         for (String bad : List.of("\"max_new_tokens\":\"5\"", "\"temperature\":\"hot\"", "\"seed\":1.5",
                 "\"drafter\":\"eagle\"", "\"stop_token_ids\":[\"a\"]", "\"messages\":[{\"role\":\"user\"}]",
-                "\"action\":\"pause\"", "\"metadata\":[1]", "\"ignore_eos\":\"yes\"")) {
+                "\"action\":\"pause\"", "\"metadata\":[1]", "\"ignore_eos\":\"yes\"",
+                "\"plain_chat_fallback\":1")) {
             RecordFormatException e = assertThrows(RecordFormatException.class,
                     () -> RequestJson.parseLine("{\"id\":\"b\",\"prompt\":\"p\"," + bad + "}", "x", D), bad);
             assertEquals("b", e.requestId(), bad);
