@@ -33,13 +33,14 @@ async function failure(call) {
 }
 
 const models = await client.models.list();
-print({ case: 'models', ids: models.data.map((m) => m.id) });
+const one = await client.models.retrieve(model);
+print({ case: 'models', ids: models.data.map((m) => m.id), retrieved: one.id });
 
 const c = await client.completions.create({ model, prompt, max_tokens: 24, temperature: 0 });
 print({ case: 'completion', id: c.id, text: c.choices[0].text, finish_reason: c.choices[0].finish_reason, usage: c.usage });
 
 const chat = await client.chat.completions.create({
-  model, temperature: 0, max_tokens: 20,
+  model, temperature: 0, max_tokens: 20, tool_choice: 'none', user: 'test', n: 1, logprobs: false,
   messages: [{ role: 'system', content: 'You answer in the words of the King James Bible.' },
     { role: 'user', content: 'Who made the light?' }],
 });

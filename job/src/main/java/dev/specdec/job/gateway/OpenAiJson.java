@@ -71,9 +71,13 @@ final class OpenAiJson {
         return root;
     }
 
+    static ObjectNode model(String model, long createdSeconds) {
+        return F.objectNode().put("id", model).put("object", "model").put("created", createdSeconds).put("owned_by", "specdec");
+    }
+
     static ObjectNode models(String model, long createdSeconds) {
         ArrayNode data = F.arrayNode();
-        data.add(F.objectNode().put("id", model).put("object", "model").put("created", createdSeconds).put("owned_by", "specdec"));
+        data.add(model(model, createdSeconds));
         ObjectNode root = F.objectNode().put("object", "list");
         root.set("data", data);
         return root;

@@ -45,7 +45,9 @@ final class OpenAiParams {
 
     OpenAiCall chat(JsonNode body) {
         GenerationRequest.Builder b = common(body, OpenAiCall.Kind.CHAT, chatDefaultMaxTokens);
-        refuseIfSet(body, "tools", "functions", "tool_choice", "function_call", "audio", "prediction");
+        refuseIfSet(body, "tools", "functions", "audio", "prediction");
+        toolChoiceWithoutTools(body, "tool_choice");
+        toolChoiceWithoutTools(body, "function_call");
         if (body.path("logprobs").asBoolean(false) || body.hasNonNull("top_logprobs")) {
             throw OpenAiError.unsupported("logprobs", "logprobs are not offered by this server");
         }
@@ -213,6 +215,14 @@ final class OpenAiParams {
             if (set) {
                 throw OpenAiError.unsupported(name, name + " is not offered by this server");
             }
+        }
+    }
+
+    /** Without tools, "none" and "auto" ask for nothing; anything else asks for a tool call. */
+    private static void toolChoiceWithoutTools(JsonNode body, String name) {
+        JsonNode v = body.get(name);
+        if (v != null && !v.isNull() && !(v.isTextual() && (v.asText().equals("none") || v.asText().equals("auto")))) {
+            throw OpenAiError.unsupported(name, name + " is not offered by this server (tools are not supported)");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.specdec.job.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -52,6 +53,8 @@ final class OpenAiRoutes extends Handler.Abstract {
                         "missing or wrong API key (send Authorization: Bearer KEY)");
             } else if (path.equals("/v1/models") && method.equals("GET")) {
                 Answer.writeJson(response, callback, 200, OpenAiJson.models(settings.servedModel(), startedSeconds));
+            } else if (path.startsWith("/v1/models/") && method.equals("GET")) {
+                Answer.writeJson(response, callback, 200, model(path.substring("/v1/models/".length())));
             } else if (path.equals("/v1/completions") && method.equals("POST")) {
                 start(params.completion(json(body)), request, response, callback);
             } else if (path.equals("/v1/chat/completions") && method.equals("POST")) {
@@ -98,6 +101,15 @@ final class OpenAiRoutes extends Handler.Abstract {
                         "the job's requests topic did not take the request: " + error.getMessage()));
             }
         });
+    }
+
+    /** {@code GET /v1/models/{id}}: the served model, or OpenAI's 404 for any other id. */
+    private ObjectNode model(String id) {
+        if (!id.equals(settings.servedModel())) {
+            throw new OpenAiError(404, "invalid_request_error", "model", "model_not_found",
+                    "The model '" + id + "' does not exist; this server has '" + settings.servedModel() + "'");
+        }
+        return OpenAiJson.model(id, startedSeconds);
     }
 
     private void health(Response response, Callback callback) {

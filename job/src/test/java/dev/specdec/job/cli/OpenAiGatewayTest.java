@@ -53,6 +53,7 @@ class OpenAiGatewayTest {
             Map<String, GenerationResult> results = results(bootstrap, cases);
 
             assertEquals("[\"kjv-llama-12m\"]", cases.get("models").get("ids").toString());
+            assertEquals("kjv-llama-12m", cases.get("models").get("retrieved").asText());
             for (String name : List.of("completion", "chat", "chat_stream", "completion_stream", "stop")) {
                 JsonNode c = cases.get(name);
                 GenerationResult r = results.get(c.get("id").asText());

@@ -150,6 +150,14 @@ class GatewayRefusalsTest {
                 "{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "k"));
         assertEquals(400, tools.statusCode());
         assertEquals("messages[0].role", error(tools).get("param").asText());
+        HttpResponse<String> toolChoice = send(post(withoutChunks, "/v1/chat/completions",
+                "{\"model\":\"m\",\"tool_choice\":\"required\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "k"));
+        assertEquals("tool_choice", error(toolChoice).get("param").asText());
+        HttpResponse<String> model = send(HttpRequest.newBuilder(uri(gateway, "/v1/models/m"))
+                .header("Authorization", "Bearer k").build());
+        assertEquals("m", JSON.readTree(model.body()).get("id").asText());
+        assertEquals(404, send(HttpRequest.newBuilder(uri(gateway, "/v1/models/other"))
+                .header("Authorization", "Bearer k").build()).statusCode());
         HttpResponse<String> health = send(HttpRequest.newBuilder(uri(gateway, "/health")).build());
         assertEquals(200, health.statusCode());
     }
@@ -157,7 +165,15 @@ class GatewayRefusalsTest {
     /** The first call is admitted on Jetty's thread: wait until the table holds it. */
     private void awaitPending(int n) throws Exception {
         for (int i = 0; i < 200; i++) {
-            HttpResponse<String> health = send(HttpRequest.newBuilder(uri(gateway, "/health")).build());
+            HttpResponse<String> toolChoice = send(post(withoutChunks, "/v1/chat/completions",
+                "{\"model\":\"m\",\"tool_choice\":\"required\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "k"));
+        assertEquals("tool_choice", error(toolChoice).get("param").asText());
+        HttpResponse<String> model = send(HttpRequest.newBuilder(uri(gateway, "/v1/models/m"))
+                .header("Authorization", "Bearer k").build());
+        assertEquals("m", JSON.readTree(model.body()).get("id").asText());
+        assertEquals(404, send(HttpRequest.newBuilder(uri(gateway, "/v1/models/other"))
+                .header("Authorization", "Bearer k").build()).statusCode());
+        HttpResponse<String> health = send(HttpRequest.newBuilder(uri(gateway, "/health")).build());
             if (JSON.readTree(health.body()).get("pending").asInt() >= n) {
                 return;
             }
