@@ -67,6 +67,19 @@ print({ case: 'invalid_temperature', ...(await failure(() => client.chat.complet
 print({ case: 'unknown_model', ...(await failure(() => client.completions.create({ model: 'no-such-model', prompt }))) });
 print({ case: 'job_refusal', ...(await failure(() => client.completions.create({ model, prompt, max_tokens: 1000000 }))) });
 
+// Sixteen calls at once, streamed and whole, sampled with their own seeds: each must get its own text.
+const concurrent = await Promise.all(Array.from({ length: 16 }, async (_, i) => {
+  const params = { model, temperature: 0.8, seed: 100 + i, max_tokens: 16 };
+  if (i % 2 === 0) {
+    const s = await collect(await client.chat.completions.create({ ...params, stream: true,
+      messages: [{ role: 'user', content: `Psalm ${i}` }] }));
+    return { id: s.id, text: s.text };
+  }
+  const c = await client.completions.create({ ...params, prompt: `And the ${i} sons of` });
+  return { id: c.id, text: c.choices[0].text };
+}));
+print({ case: 'concurrent', calls: concurrent });
+
 // A client that goes away mid-stream: the gateway must cancel the request in the job.
 const abort = new AbortController();
 const long = await client.completions.create({ model, prompt, max_tokens: 400, ignore_eos: true, stream: true },

@@ -72,6 +72,12 @@ class OpenAiGatewayTest {
             assertEquals("stop", cases.get("stop").get("finish_reason").asText());
             assertTrue(!cases.get("stop").get("text").asText().contains(":"), "the stop string was not cut");
 
+            assertEquals(16, cases.get("concurrent").get("calls").size());
+            for (JsonNode call : cases.get("concurrent").get("calls")) {
+                GenerationResult r = results.get(call.get("id").asText());
+                assertNotNull(r, "no result for concurrent call " + call.get("id"));
+                assertEquals(r.getText().toString(), call.get("text").asText(), "concurrent call " + call.get("id"));
+            }
             assertError(cases.get("invalid_n"), 400, "n");
             assertError(cases.get("invalid_temperature"), 400, "temperature");
             assertError(cases.get("unknown_model"), 404, "model");
@@ -110,14 +116,14 @@ class OpenAiGatewayTest {
         }
         assertTrue(p.waitFor(5, TimeUnit.MINUTES));
         assertEquals(0, p.exitValue(), "the openai client script failed:\n" + all);
-        assertEquals(12, cases.size(), "cases: " + all);
+        assertEquals(13, cases.size(), "cases: " + all);
         return cases;
     }
 
-    /** The job's committed results, once the client's eight requests have theirs (five answers, a refusal, two cancellations). */
+    /** The job's committed results, once the client's 24 requests have theirs (21 answers, a refusal, two cancellations). */
     private static Map<String, GenerationResult> results(String bootstrap, Map<String, JsonNode> cases) throws Exception {
         List<ConsumerRecord<byte[], byte[]>> records = KafkaTestCluster.readCommitted(bootstrap, Map.of(), "results",
-                l -> l.size() >= 8, Duration.ofMinutes(2), Duration.ofSeconds(3));
+                l -> l.size() >= 24, Duration.ofMinutes(2), Duration.ofSeconds(3));
         Map<String, GenerationResult> out = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             GenerationResult g = OutputRecords.readResult(r);
