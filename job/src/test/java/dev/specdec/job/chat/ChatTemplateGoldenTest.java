@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Published chat templates (Meta-Llama-3-8B-Instruct, Meta-Llama-3.1-8B-Instruct, Llama-3.2-1B-Instruct,
- * Qwen2-7B-Instruct, Qwen2.5-7B-Instruct, Mistral-7B-Instruct-v0.2, Llama-2-7b-chat-hf,
- * Phi-3-mini-4k-instruct, gemma-2-2b-it, TinyLlama-1.1B-Chat-v1.0),
+ * Qwen2-7B-Instruct, Qwen2.5-7B-Instruct, Mistral-7B-Instruct-v0.2 and v0.3, Llama-2-7b-chat-hf,
+ * Phi-3-mini-4k-instruct, gemma-2-2b-it, TinyLlama-1.1B-Chat-v1.0, SmolLM2-1.7B-Instruct),
  * a template of the Python behaviours that Jinjava does otherwise, and the project's plain.jinja,
  * rendered by {@link ChatTemplate} exactly as Python's Jinja2 rendered them the transformers way
  * (the fixtures under {@code chat-templates/} are made by {@code scripts/chat-goldens.py}): byte for
@@ -51,8 +51,8 @@ public class ChatTemplateGoldenTest {
     @TestFactory
     List<DynamicTest> everyCaseRendersAsJinja2Did() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
-        for (String model : List.of("llama3", "llama3.1", "llama3.2", "qwen2", "qwen2.5", "mistral", "llama2", "phi3",
-                "gemma2", "tinyllama", "features", "plain")) {
+        for (String model : List.of("llama3", "llama3.1", "llama3.2", "qwen2", "qwen2.5", "mistral", "mistral3", "llama2",
+                "phi3", "gemma2", "tinyllama", "smollm2", "features", "plain")) {
             Path dir = FIXTURES.resolve(model);
             ChatTemplate template = model.equals("plain")
                     ? ChatTemplates.load(dir, Files.readString(PLAIN, StandardCharsets.UTF_8))
