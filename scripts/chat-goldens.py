@@ -98,8 +98,8 @@ FEATURES = ("{% for message in messages %}{{ loop.index0 }}{% if loop.first %}F{
             "{{ c.replace('a', 'A') }}|{{ c.title() }}|{{ c.upper() }}|{{ c.lower() }}|{{ c.capitalize() }}|"
             "{{ c.split('a')[-1] }}|{{ messages[-1].content.strip().split('\\n')[0] }}\n"
             # Python's literals, tests and numbers, and tojson's keyword arguments.
-            # (None printed on its own is left out: Jinjava cannot tell it from undefined, which prints nothing.)
-            "{{ true }}|{{ false }}|{{ [true, none, 'x'] }}|{{ {'k': none, 'b': false} }}|"
+            "{{ true }}|{{ false }}|{{ none }}|{{ {'k': none}.k }}|{{ {'k': none}['k'] }}|"
+            "{{ unknown }}|{{ messages[0].unknown }}|{{ [true, none, 'x'] }}|{{ {'k': none, 'b': false} }}|"
             "{{ messages[0] is mapping }}{{ c is string }}{{ 1 is string }}{{ messages is mapping }}|"
             "{{ 1.5 }}|{{ 7 / 2 }}|{{ 2.0 }}|{{ 0.1 + 0.2 }}|{{ 7 // 2 }}\n"
             "{{ {'f': {}, 'a': [1, 2.5, none], 'b': {'c': 'd', 'e': []} } | tojson(indent=2) }}\n"
@@ -203,7 +203,8 @@ def token_text(value):
 
 
 def render(template, tokens, messages):
-    variables = {name: token_text(value) for name, value in tokens.items()}
+    # transformers passes the special tokens that are set; one that is None stays undefined.
+    variables = {name: token_text(value) for name, value in tokens.items() if value is not None}
     try:
         text = environment().from_string(template).render(messages=messages, add_generation_prompt=True, **variables)
         return {"expected": text}
