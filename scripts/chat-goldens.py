@@ -104,6 +104,9 @@ FEATURES = ("{% for message in messages %}{{ loop.index0 }}{% if loop.first %}F{
             "{{ 1.5 }}|{{ 7 / 2 }}|{{ 2.0 }}|{{ 0.1 + 0.2 }}|{{ 7 // 2 }}\n"
             "{{ {'f': {}, 'a': [1, 2.5, none], 'b': {'c': 'd', 'e': []} } | tojson(indent=2) }}\n"
             "{{ messages[0] | tojson(indent=4) }}\n"
+            "{{ c.split(none, 1) }}|{{ c.replace(' ', '_', 2) }}|{{ 'ab'.replace('', '-') }}|{{ '-'.join(c.split()) }}|"
+            "{{ 'ßtraße ǆ'.capitalize() }}|{{ \"it's 1st ßa ﬁx\".title() }}|{{ 1e20 }}|{{ 1.5e-5 }}|{{ -0.25 }}|"
+            "{{ {'b': 1, 'a': [true, 0.5]} | tojson(sort_keys=true) }}\n"
             "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}\n")
 
 # The project's own template for its base model (deploy/chat-templates/plain.jinja), checked the same way.

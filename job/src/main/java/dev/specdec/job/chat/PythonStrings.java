@@ -148,7 +148,8 @@ final class PythonStrings {
         for (int i = 0; i < s.length(); i += Character.charCount(s.codePointAt(i))) {
             int c = s.codePointAt(i);
             boolean cased = Character.isUpperCase(c) || Character.isLowerCase(c) || Character.isTitleCase(c);
-            sb.appendCodePoint(!cased ? c : previousCased ? Character.toLowerCase(c) : Character.toTitleCase(c));
+            String text = new String(Character.toChars(c));
+            sb.append(!cased ? text : previousCased ? text.toLowerCase(Locale.ROOT) : titleCase(c));
             previousCased = cased;
         }
         return sb.toString();
@@ -160,8 +161,22 @@ final class PythonStrings {
             return s;
         }
         int first = s.codePointAt(0);
-        return new StringBuilder().appendCodePoint(Character.toTitleCase(first))
-                .append(s.substring(Character.charCount(first)).toLowerCase(Locale.ROOT)).toString();
+        return titleCase(first) + s.substring(Character.charCount(first)).toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Python's full title-case mapping of one letter: Java's {@code toTitleCase} maps one code point
+     * to one and leaves ß or ﬁ as they are, where Python writes "Ss" and "Fi" (the full upper-case
+     * mapping's first letter, the rest lowered).
+     */
+    private static String titleCase(int c) {
+        int title = Character.toTitleCase(c);
+        String upper = new String(Character.toChars(c)).toUpperCase(Locale.ROOT);
+        if (title != c || upper.codePointCount(0, upper.length()) == 1) {
+            return new String(Character.toChars(title));
+        }
+        int first = upper.codePointAt(0);
+        return new String(Character.toChars(first)) + upper.substring(Character.charCount(first)).toLowerCase(Locale.ROOT);
     }
 
     /** {@code s.join(items)}: the items as Python's str() writes them, {@code s} between. */
