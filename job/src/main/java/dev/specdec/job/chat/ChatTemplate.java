@@ -3,6 +3,7 @@ package dev.specdec.job.chat;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -20,15 +21,16 @@ import java.util.Map;
  * {@code strftime_now} defined, Python's {@code trim} and {@code tojson}, the special tokens of
  * {@code tokenizer_config.json} as variables ({@code bos_token}, {@code eos_token}, ...), and
  * {@code add_generation_prompt} true, so the text ends where the assistant's answer begins.
- * Python string methods ({@code .strip()} and a few more) become the equivalent filters, and a
- * newline at the template's end is dropped as Jinja2 drops it.
+ * Python string methods ({@code .strip()}, {@code .split()}, {@code .startswith()}, ...) are
+ * answered by {@link PythonMethods}, values print as Python prints them ({@link PythonOutput}), and
+ * a newline at the template's end is dropped as Jinja2 drops it.
  * A template that refuses the conversation, or fails, makes the request invalid with its reason.
  */
 public final class ChatTemplate {
     /** Rendered text beyond this is refused (a template looping over its own output, say). */
     private static final long MAX_OUTPUT_CHARS = 8L << 20;
 
-    /** The template as Jinjava is given it: Python-only constructs already rewritten. */
+    /** The template as Jinjava is given it. */
     private final String source;
     private final Map<String, String> specialTokens;
     private final Jinjava jinjava;
@@ -41,7 +43,7 @@ public final class ChatTemplate {
         // Python's Jinja2 drops one newline at the very end of a template (keep_trailing_newline
         // off); Jinjava keeps it, and a published template (Mistral's) ends with one.
         String text = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
-        this.source = PythonFilters.rewriteStringMethods(text);
+        this.source = text;
         this.specialTokens = Map.copyOf(specialTokens);
         this.jinjava = environment();
     }
@@ -51,10 +53,11 @@ public final class ChatTemplate {
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
                 .withMaxOutputSize(MAX_OUTPUT_CHARS)
+                .withElResolver(PythonMethods.ahead(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY))
+                .withExecutionMode(PythonOutput.INSTANCE)
                 // Jinjava's switches towards Python Jinja2: {{- x -}} trims as {%- -%} does (Mistral's
                 // template needs it), a loop over a dict gives its keys, lists and dicts print as in
-                // Python, Python's operator precedence. Not bridged: a boolean prints as true, not
-                // True, and None as nothing; the published chat templates print neither.
+                // Python, Python's operator precedence.
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseTrimmingForNotesAndExpressions(true)
                         .withParseWhitespaceControlStrictly(true)
@@ -72,8 +75,6 @@ public final class ChatTemplate {
                 TemplateFunctions.class, "strftimeNow", String.class));
         j.getGlobalContext().registerFilter(new PythonFilters.Trim());
         j.getGlobalContext().registerFilter(new PythonFilters.ToJson());
-        j.getGlobalContext().registerFilter(new PythonFilters.LeftStrip());
-        j.getGlobalContext().registerFilter(new PythonFilters.RightStrip());
         return j;
     }
 

@@ -2,6 +2,7 @@ package dev.specdec.job.chat;
 
 import com.hubspot.jinjava.objects.date.StrftimeFormatter;
 
+import java.time.Clock;
 import java.time.ZonedDateTime;
 import java.util.Locale;
 
@@ -14,6 +15,8 @@ import java.util.Locale;
  */
 public final class TemplateFunctions {
     private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
+    /** The system clock; tests fix it, as the goldens were rendered on a fixed day. */
+    private static volatile Clock clock = Clock.systemDefaultZone();
 
     private TemplateFunctions() {
     }
@@ -28,7 +31,12 @@ public final class TemplateFunctions {
 
     /** English names, as Python's strftime writes them in the C locale that servers run with. */
     public static String strftimeNow(String format) {
-        return StrftimeFormatter.format(ZonedDateTime.now(), format, Locale.ENGLISH);
+        return StrftimeFormatter.format(ZonedDateTime.now(clock), format, Locale.ENGLISH);
+    }
+
+    /** Makes {@code strftime_now} read {@code c}: for tests that compare a dated rendering byte for byte. */
+    static void useClock(Clock c) {
+        clock = c;
     }
 
     /** Forgets an earlier render's message; call before rendering. */

@@ -37,7 +37,7 @@ class ChatTemplatesTest {
     void aListOfNamedTemplatesGivesTheDefaultOne(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": [{\"name\": \"tool_use\","
                 + " \"template\": \"tools\"}, {\"name\": \"default\", \"template\": \"chat {{ add_generation_prompt }}\"}]}");
-        assertEquals("chat true", render(dir, null));
+        assertEquals("chat True", render(dir, null), "a boolean prints as Python prints it");
     }
 
     @Test
