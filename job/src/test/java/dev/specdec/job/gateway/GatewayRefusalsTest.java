@@ -165,15 +165,7 @@ class GatewayRefusalsTest {
     /** The first call is admitted on Jetty's thread: wait until the table holds it. */
     private void awaitPending(int n) throws Exception {
         for (int i = 0; i < 200; i++) {
-            HttpResponse<String> toolChoice = send(post(withoutChunks, "/v1/chat/completions",
-                "{\"model\":\"m\",\"tool_choice\":\"required\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "k"));
-        assertEquals("tool_choice", error(toolChoice).get("param").asText());
-        HttpResponse<String> model = send(HttpRequest.newBuilder(uri(gateway, "/v1/models/m"))
-                .header("Authorization", "Bearer k").build());
-        assertEquals("m", JSON.readTree(model.body()).get("id").asText());
-        assertEquals(404, send(HttpRequest.newBuilder(uri(gateway, "/v1/models/other"))
-                .header("Authorization", "Bearer k").build()).statusCode());
-        HttpResponse<String> health = send(HttpRequest.newBuilder(uri(gateway, "/health")).build());
+            HttpResponse<String> health = send(HttpRequest.newBuilder(uri(gateway, "/health")).build());
             if (JSON.readTree(health.body()).get("pending").asInt() >= n) {
                 return;
             }
