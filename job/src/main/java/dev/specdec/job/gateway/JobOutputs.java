@@ -82,13 +82,11 @@ final class JobOutputs implements AutoCloseable {
     /** Waits until the job's output topics exist (the job or serve-local creates them). */
     private List<TopicPartition> awaitPartitions() throws WakeupException {
         while (running) {
-            List<TopicPartition> out = new ArrayList<>(partitionsOf(resultsTopic));
-            if (chunksTopic != null) {
-                out.addAll(partitionsOf(chunksTopic));
-            }
-            boolean complete = !partitionsOf(resultsTopic).isEmpty()
-                    && (chunksTopic == null || !partitionsOf(chunksTopic).isEmpty());
-            if (complete) {
+            List<TopicPartition> results = partitionsOf(resultsTopic);
+            List<TopicPartition> chunks = chunksTopic == null ? List.of() : partitionsOf(chunksTopic);
+            if (!results.isEmpty() && (chunksTopic == null || !chunks.isEmpty())) {
+                List<TopicPartition> out = new ArrayList<>(results);
+                out.addAll(chunks);
                 return out;
             }
             LOG.info("waiting for the topics {}{} to exist", resultsTopic, chunksTopic == null ? "" : ", " + chunksTopic);

@@ -35,7 +35,10 @@ final class OpenAiParams {
 
     OpenAiCall completion(JsonNode body) {
         GenerationRequest.Builder b = common(body, OpenAiCall.Kind.COMPLETION, COMPLETIONS_DEFAULT_MAX_TOKENS);
-        refuseIfSet(body, "suffix", "echo", "best_of");
+        refuseIfSet(body, "suffix", "echo");
+        if (integer(body, "best_of", 1) != 1) {
+            throw OpenAiError.unsupported("best_of", "best_of is not offered by this server (only 1)");
+        }
         if (body.hasNonNull("logprobs")) {
             throw OpenAiError.unsupported("logprobs", "logprobs are not offered by this server");
         }
@@ -210,8 +213,7 @@ final class OpenAiParams {
     private static void refuseIfSet(JsonNode body, String... names) {
         for (String name : names) {
             JsonNode v = body.get(name);
-            boolean set = v != null && !v.isNull() && !(v.isBoolean() && !v.asBoolean())
-                    && !(v.isNumber() && name.equals("best_of") && v.asInt() == 1) && !(v.isContainerNode() && v.isEmpty());
+            boolean set = v != null && !v.isNull() && !(v.isBoolean() && !v.asBoolean()) && !(v.isContainerNode() && v.isEmpty());
             if (set) {
                 throw OpenAiError.unsupported(name, name + " is not offered by this server");
             }

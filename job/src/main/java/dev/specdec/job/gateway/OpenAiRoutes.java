@@ -78,11 +78,9 @@ final class OpenAiRoutes extends Handler.Abstract {
         if (!outputs.ready()) {
             throw new OpenAiError(503, "service_unavailable", null, null, "the gateway is not connected to the job's topics yet");
         }
-        Answer[] self = new Answer[1];
         Answer answer = call.stream()
-                ? new StreamedAnswer(call, response, callback, () -> pending.abandon(self[0]))
+                ? new StreamedAnswer(call, response, callback, pending::abandon)
                 : new BufferedAnswer(call, response, callback);
-        self[0] = answer;
         if (!pending.admit(answer)) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
             throw new OpenAiError(429, "rate_limit_exceeded", null, "too_many_pending",

@@ -70,21 +70,23 @@ final class PendingAnswers implements AutoCloseable {
         }
     }
 
-    /** The request never reached the job: forget it and answer the client with {@code error}. */
-    void fail(Answer answer, OpenAiError error) {
+    /** The job cannot answer this call: forget it and answer the client with {@code error}; false if already gone. */
+    boolean fail(Answer answer, OpenAiError error) {
         if (byId.remove(answer.id(), answer)) {
             answer.onJobSilent(error);
+            return true;
         }
+        return false;
     }
 
     private void tick() {
         long now = System.nanoTime();
         for (Answer a : byId.values()) {
             if (a.silentNanos(now) > silenceNanos) {
-                if (byId.remove(a.id(), a)) {
-                    a.onJobSilent(new OpenAiError(503, "service_unavailable", null, "job_not_answering",
-                            "the job did not answer within " + TimeUnit.NANOSECONDS.toSeconds(silenceNanos)
-                                    + " s; the request was cancelled"));
+                OpenAiError silent = new OpenAiError(503, "service_unavailable", null, "job_not_answering",
+                        "the job did not answer within " + TimeUnit.NANOSECONDS.toSeconds(silenceNanos)
+                                + " s; the request was cancelled");
+                if (fail(a, silent)) {
                     cancelInJob.accept(a.id());
                 }
             } else {

@@ -7,6 +7,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A call made with {@code stream: true}: each chunk's new text becomes an event as soon as the job
@@ -20,11 +21,11 @@ final class StreamedAnswer extends Answer {
     private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final SseWriter events;
-    private final Runnable clientGone;
+    private final Consumer<Answer> clientGone;
     private int sentCodePoints;
     private boolean started;
 
-    StreamedAnswer(OpenAiCall call, Response response, Callback callback, Runnable clientGone) {
+    StreamedAnswer(OpenAiCall call, Response response, Callback callback, Consumer<Answer> clientGone) {
         super(call, response, callback);
         this.events = new SseWriter(response, callback, this::writeFailed);
         this.clientGone = clientGone;
@@ -110,7 +111,7 @@ final class StreamedAnswer extends Answer {
 
     private void writeFailed(Throwable cause) {
         if (claimEnd()) {
-            clientGone.run();
+            clientGone.accept(this);
         }
     }
 }
