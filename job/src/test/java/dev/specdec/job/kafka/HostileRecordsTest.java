@@ -19,9 +19,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,21 +54,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HostileRecordsTest {
     @TempDir
     static Path tmp;
-    static Path model;
-    static KafkaTestCluster kafka;
-
-    @BeforeAll
-    static void start() throws Exception {
-        model = TinyModel.create(tmp.resolve("model"));
-        kafka = KafkaTestCluster.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
+    @RegisterExtension
+    static final KafkaWithTinyModel kafka = new KafkaWithTinyModel();
 
     static Map.Entry<String, byte[]> json(String key, String json) {
         return new AbstractMap.SimpleEntry<>(key, json.getBytes(StandardCharsets.UTF_8));
@@ -122,7 +108,7 @@ class HostileRecordsTest {
                 Duration.ofMinutes(5));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
                 JobEnvironment.configuration(Duration.ofMillis(300), tmp.resolve("ckpt").toUri().toString(), 0));
-        StreamingJob.attach(env, endpoint, DecodeSettings.builder().model(model.toString()).maxBatch(4).build(),
+        StreamingJob.attach(env, endpoint, DecodeSettings.builder().model(kafka.model().toString()).maxBatch(4).build(),
                 dev.specdec.job.records.RequestJson.STANDARD_DEFAULTS, 1);
         JobClient job = env.executeAsync("hostile");
         try {
@@ -141,7 +127,7 @@ class HostileRecordsTest {
             assertTrue(results.get("too-long").getError().contains("does not fit the context")
                     || results.get("too-long").getError().contains("exceeds the context"), results.get("too-long").getError());
             assertEquals(FinishReason.ERROR, results.get("number").getFinishReason());
-            Map<String, int[]> greedy = TinyModel.reference(model, Map.of("g", "And God said"), SamplingParams.greedy(8));
+            Map<String, int[]> greedy = TinyModel.reference(kafka.model(), Map.of("g", "And God said"), SamplingParams.greedy(8));
             for (String id : List.of("tiny-temp", "canary")) {
                 assertNull(results.get(id).getError(), id);
                 assertArrayEquals(greedy.get("g"), tokens(results.get(id)), "tokens of " + id);

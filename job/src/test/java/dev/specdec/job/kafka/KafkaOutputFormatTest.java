@@ -25,9 +25,8 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,21 +61,8 @@ class KafkaOutputFormatTest {
 
     @TempDir
     static Path tmp;
-    static Path model;
-    static KafkaTestCluster kafka;
-
-    @BeforeAll
-    static void start() throws Exception {
-        model = TinyModel.create(tmp.resolve("model"));
-        kafka = KafkaTestCluster.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
+    @RegisterExtension
+    static final KafkaWithTinyModel kafka = new KafkaWithTinyModel();
 
     @Test
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -138,7 +124,7 @@ class KafkaOutputFormatTest {
         kafka.send(prefix + "-prompts", in);
         KafkaEndpoint endpoint = new KafkaEndpoint(kafka.bootstrap(), prefix + "-prompts", prefix + "-results",
                 prefix + "-dead", prefix, prefix, Duration.ofMinutes(5), prefix + "-chunks").withOutputFormat(format);
-        DecodeSettings settings = DecodeSettings.builder().model(model.toString()).maxBatch(2).streamChunks(true).build();
+        DecodeSettings settings = DecodeSettings.builder().model(kafka.model().toString()).maxBatch(2).streamChunks(true).build();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
                 JobEnvironment.configuration(Duration.ofMillis(300), tmp.resolve(prefix + "-ckpt").toUri().toString(), 3));
         StreamingJob.attach(env, endpoint, settings, RequestJson.STANDARD_DEFAULTS, 1);

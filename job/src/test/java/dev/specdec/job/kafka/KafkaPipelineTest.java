@@ -24,9 +24,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,22 +57,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KafkaPipelineTest {
     @TempDir
     static Path tmp;
-    static Path model;
-    static KafkaTestCluster kafka;
+    @RegisterExtension
+    static final KafkaWithTinyModel kafka = new KafkaWithTinyModel();
     static final RecordCodec<GenerationRequest> REQUESTS = RecordCodec.requests();
-
-    @BeforeAll
-    static void start() throws Exception {
-        model = TinyModel.create(tmp.resolve("model"));
-        kafka = KafkaTestCluster.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
 
     private static Map.Entry<String, byte[]> record(String key, byte[] value) {
         return new AbstractMap.SimpleEntry<>(key, value);
@@ -87,7 +73,7 @@ class KafkaPipelineTest {
                                       FailOnce<GenerationResult> failure) throws Exception {
         KafkaEndpoint endpoint = new KafkaEndpoint(kafka.bootstrap(), prefix + "-prompts", prefix + "-results",
                 prefix + "-dead", prefix, prefix, Duration.ofMinutes(5), prefix + "-chunks");
-        DecodeSettings settings = DecodeSettings.builder().model(model.toString()).maxBatch(batch)
+        DecodeSettings settings = DecodeSettings.builder().model(kafka.model().toString()).maxBatch(batch)
                 .queueFactor(queueFactor).streamChunks(true).build();
         Configuration conf = JobEnvironment.configuration(checkpoints, tmp.resolve(prefix + "-ckpt").toUri().toString(), 3);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
@@ -215,8 +201,8 @@ class KafkaPipelineTest {
         // plainly (one token per step), a step ends inside it, and streaming must hold its first
         // character back until it is clear whether the text ends there.
         String stopPrompt = "And the spirit of God moved";
-        int[] plain = TinyModel.reference(model, Map.of("s", stopPrompt), SamplingParams.greedy(20)).get("s");
-        dev.specdec.engine.tokenizer.TextTokenizer tok = dev.specdec.engine.tokenizer.TextTokenizer.load(model);
+        int[] plain = TinyModel.reference(kafka.model(), Map.of("s", stopPrompt), SamplingParams.greedy(20)).get("s");
+        dev.specdec.engine.tokenizer.TextTokenizer tok = dev.specdec.engine.tokenizer.TextTokenizer.load(kafka.model());
         String plainText = tok.decode(plain);
         String stop = null;
         for (int k = 2; k < plain.length - 1 && stop == null; k++) {
@@ -242,7 +228,7 @@ class KafkaPipelineTest {
             Map<String, GenerationResult> decoded = new HashMap<>(byId);
             decoded.keySet().removeAll(List.of("json-bad", "neg"));
             assertStreamedAsResults(chunks(p + "-chunks", decoded.keySet()), decoded);
-            Map<String, int[]> expected = TinyModel.reference(model, good, SamplingParams.greedy(20));
+            Map<String, int[]> expected = TinyModel.reference(kafka.model(), good, SamplingParams.greedy(20));
             for (String id : good.keySet()) {
                 GenerationResult r = byId.get(id);
                 assertNotNull(r, "no result for " + id);
@@ -294,7 +280,7 @@ class KafkaPipelineTest {
         try {
             Map<String, GenerationResult> byId = results(p + "-results", prompts.size());
             assertTrue(FailOnce.failed(p), "the failure was not injected");
-            Map<String, int[]> expected = TinyModel.reference(model, prompts,
+            Map<String, int[]> expected = TinyModel.reference(kafka.model(), prompts,
                     SamplingParams.greedy(120).withIgnoreEos(true));
             int recovered = 0;
             for (String id : prompts.keySet()) {
